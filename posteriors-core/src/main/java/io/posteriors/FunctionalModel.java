@@ -1,0 +1,141 @@
+package io.posteriors;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A DJL {@link Block} evaluated as a pure function of a parameter tree: the equivalent of {@code
+ * torch.func.functional_call} and of posteriors' {@code model_to_function}.
+ *
+ * <p>The block's own parameter arrays are never read or written: each call substitutes the arrays
+ * of the tree, keyed by the names {@code block.getParameters()} gives (for example {@code
+ * 01Linear_weight}), so gradients taken through a call reach the tree. Works for sequential and
+ * nested blocks, initialised or not; an uninitialised block must be called with {@code
+ * training = false} (DJL initialises blocks on a training call).
+ *
+ * <pre>{@code
+ * FunctionalModel model = FunctionalModel.of(block);
+ * LogProbFn<Batch> logPost = (p, b) -> {
+ *     NDArray logits = model.forward(p, new NDList(b.x())).singletonOrThrow();
+ *     ...
+ * };
+ * }</pre>
+ */
+public final class FunctionalModel {
+
+    private final Block block;
+    private final Map<Parameter, String> names;
+    private final List<String> order;
+
+    private FunctionalModel(Block block) {
+        this.block = block;
+        this.names = new IdentityHashMap<>();
+        List<Pair<String, Parameter>> params = block.getParameters().stream().toList();
+        for (Pair<String, Parameter> p : params) {
+            names.put(p.getValue(), p.getKey());
+        }
+        this.order = params.stream().map(Pair::getKey).toList();
+    }
+
+    /**
+     * Wraps a block.
+     *
+     * @param block the block
+     * @return the functional view of the block
+     */
+    public static FunctionalModel of(Block block) {
+        return new FunctionalModel(Checks.notNull(block, "block"));
+    }
+
+    /**
+     * Returns the wrapped block.
+     *
+     * @return the block
+     */
+    public Block block() {
+        return block;
+    }
+
+    /**
+     * Returns the parameter names a tree for this block must have, in the block's order.
+     *
+     * @return the names
+     */
+    public List<String> parameterNames() {
+        return order;
+    }
+
+    /**
+     * Runs the block in inference mode with the tree's arrays as parameters.
+     *
+     * @param params the parameters, with a leaf for every parameter the forward pass uses
+     * @param inputs the inputs
+     * @return the outputs
+     */
+    public NDList forward(TensorTree params, NDList inputs) {
+        return forward(params, inputs, false);
+    }
+
+    /**
+     * Runs the block with the tree's arrays as parameters.
+     *
+     * @param params the parameters, with a leaf for every parameter the forward pass uses
+     * @param inputs the inputs
+     * @param training whether to run in training mode (dropout on; BatchNorm updates its running
+     *     statistics, which is a side effect on the block)
+     * @return the outputs
+     */
+    public NDList forward(TensorTree params, NDList inputs, boolean training) {
+        Checks.notNull(params, "params");
+        Checks.notNull(inputs, "inputs");
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException("inputs must not be empty");
+        }
+        NDManager manager = inputs.head().getManager();
+        return block.forward(new TreeStore(manager, params), inputs, training);
+    }
+
+    /** A parameter store that hands out the arrays of a tree instead of the block's own. */
+    private final class TreeStore extends ParameterStore {
+        private final TensorTree params;
+
+        TreeStore(NDManager manager, TensorTree params) {
+            super(manager, false);
+            this.params = params;
+        }
+
+        @Override
+        public NDArray getValue(Parameter parameter, Device device, boolean training) {
+            String name = names.get(parameter);
+            if (name == null) {
+                throw new IllegalStateException(
+                        Checks.format(
+                                "parameter '%s' does not belong to the wrapped block",
+                                parameter.getName()));
+            }
+            if (!params.contains(name)) {
+                throw new IllegalArgumentException(
+                        Checks.format(
+                                "params has no leaf '%s' for the block's parameter; leaves are %s",
+                                name, params.names()));
+            }
+            NDArray a = params.get(name);
+            if (!a.getDevice().equals(device)) {
+                throw new IllegalArgumentException(
+                        Checks.format(
+                                "params leaf '%s' is on %s but the block runs on %s",
+                                name, a.getDevice(), device));
+            }
+            return a;
+        }
+    }
+}

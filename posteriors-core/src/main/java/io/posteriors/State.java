@@ -1,0 +1,28 @@
+package io.posteriors;
+
+/**
+ * The state of an algorithm: its parameters, the step count and whatever else it carries.
+ *
+ * <p>States are immutable records whose tensors are NDArrays living on the manager and device of
+ * the parameters. {@link #close()} frees all of the state's arrays.
+ */
+public interface State extends AutoCloseable {
+
+    /**
+     * Returns the parameters (for Gaussian families, the mean).
+     *
+     * @return the parameters
+     */
+    TensorTree params();
+
+    /**
+     * Returns the number of updates that led to this state (0 after {@code init}).
+     *
+     * @return the step count
+     */
+    long step();
+
+    /** Closes every array of the state. */
+    @Override
+    void close();
+}
