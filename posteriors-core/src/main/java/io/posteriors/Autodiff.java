@@ -102,7 +102,9 @@ public final class Autodiff {
                                                     false,
                                                     params.manager());
                                     return new ValueAndGrad(
-                                            value.stopGradient(), treeLike(params, g), detach(lp.aux()));
+                                            value.stopGradient(),
+                                            treeLike(params, g),
+                                            detach(lp.aux()));
                                 }),
                 Autodiff::arraysOf);
     }
@@ -157,7 +159,9 @@ public final class Autodiff {
                                             TorchAutograd.jacobian(
                                                     value, x.leaves(), params.manager());
                                     return new ValueAndGrad(
-                                            value.stopGradient(), treeLike(params, j), detach(lp.aux()));
+                                            value.stopGradient(),
+                                            treeLike(params, j),
+                                            detach(lp.aux()));
                                 }),
                 Autodiff::arraysOf);
     }
@@ -210,8 +214,8 @@ public final class Autodiff {
 
     /**
      * Returns the empirical Fisher-vector product {@code J^T J v} (divided by n when {@code
-     * normalize}), where J is the n-by-P Jacobian of a per-sample log probability vector: posteriors'
-     * {@code fvp}. Computed with two reverse passes and one forward product (by the
+     * normalize}), where J is the n-by-P Jacobian of a per-sample log probability vector:
+     * posteriors' {@code fvp}. Computed with two reverse passes and one forward product (by the
      * double-vector-Jacobian trick), never forming J.
      *
      * @param f the per-sample log density; must return a vector
@@ -279,7 +283,8 @@ public final class Autodiff {
                                     LogProb lp = call(f, x, batch);
                                     NDArray y = lp.value();
                                     checkVector(y, "per-sample log probability");
-                                    NDList j = TorchAutograd.jacobian(y, x.leaves(), params.manager());
+                                    NDList j =
+                                            TorchAutograd.jacobian(y, x.leaves(), params.manager());
                                     NDArray jm = flatRows(j, y.getShape().get(0));
                                     NDArray fisher = jm.transpose().matMul(jm);
                                     if (normalize) {
@@ -420,7 +425,9 @@ public final class Autodiff {
                                                     .get(0);
                                     NDArray h =
                                             TorchAutograd.jacobian(
-                                                            gl.flatten(), List.of(od), params.manager())
+                                                            gl.flatten(),
+                                                            List.of(od),
+                                                            params.manager())
                                                     .get(0)
                                                     .reshape(k, k);
                                     NDArray hj = h.matMul(jm);
@@ -583,7 +590,9 @@ public final class Autodiff {
                 throw new IllegalArgumentException(
                         Checks.format(
                                 "%s must be finite, got %s for sample %d",
-                                what, value.get(at).toType(DataType.FLOAT64, false).getDouble(), at));
+                                what,
+                                value.get(at).toType(DataType.FLOAT64, false).getDouble(),
+                                at));
             }
         }
     }

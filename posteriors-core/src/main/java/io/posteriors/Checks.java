@@ -6,11 +6,11 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * Precondition checks shared by every module, with messages that name the parameter, the rule
- * and the value.
+ * Precondition checks shared by every module, with messages that name the parameter, the rule and
+ * the value.
  *
- * <p>Messages are lower case and formatted with {@link Locale#ROOT}, for example {@code "lr must
- * be positive and finite, got -0.1"}.
+ * <p>Messages are lower case and formatted with {@link Locale#ROOT}, for example {@code "lr must be
+ * positive and finite, got -0.1"}.
  */
 public final class Checks {
 

@@ -19,8 +19,8 @@ import java.util.Map;
  * <p>The block's own parameter arrays are never read or written: each call substitutes the arrays
  * of the tree, keyed by the names {@code block.getParameters()} gives (for example {@code
  * 01Linear_weight}), so gradients taken through a call reach the tree. Works for sequential and
- * nested blocks, initialised or not; an uninitialised block must be called with {@code
- * training = false} (DJL initialises blocks on a training call).
+ * nested blocks, initialised or not; an uninitialised block must be called with {@code training =
+ * false} (DJL initialises blocks on a training call).
  *
  * <pre>{@code
  * FunctionalModel model = FunctionalModel.of(block);

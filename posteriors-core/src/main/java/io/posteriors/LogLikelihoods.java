@@ -37,7 +37,9 @@ public final class LogLikelihoods {
         }
         int classes = (int) logits.getShape().get(1);
         NDArray oneHot =
-                labels.toType(DataType.INT64, false).oneHot(classes).toType(logits.getDataType(), false);
+                labels.toType(DataType.INT64, false)
+                        .oneHot(classes)
+                        .toType(logits.getDataType(), false);
         return logits.logSoftmax(1).mul(oneHot).sum(new int[] {1});
     }
 

@@ -7,8 +7,8 @@ import java.util.Objects;
 /**
  * The value of a log density and what the model call returned beside it.
  *
- * @param value the log probability: a scalar, or a vector with one entry per sample when the
- *     method is told {@code perSample}
+ * @param value the log probability: a scalar, or a vector with one entry per sample when the method
+ *     is told {@code perSample}
  * @param aux what the model call returned beside it (for example the logits); may be empty, never
  *     null
  */

@@ -55,8 +55,8 @@ public interface Schedule {
     }
 
     /**
-     * Returns the decay {@code init * (1 + step / timescale)^(-power)}, the classical
-     * Robbins-Monro learning-rate schedule of SGLD (Welling and Teh use {@code power} in (0.5, 1]).
+     * Returns the decay {@code init * (1 + step / timescale)^(-power)}, the classical Robbins-Monro
+     * learning-rate schedule of SGLD (Welling and Teh use {@code power} in (0.5, 1]).
      *
      * @param init the value at step 0
      * @param timescale the step scale of the decay; positive

@@ -22,7 +22,17 @@ public interface State extends AutoCloseable {
      */
     long step();
 
+    /**
+     * Returns every array the state holds, parameters first, in a fixed order: what {@link
+     * #close()} frees and what the shared test contract compares.
+     *
+     * @return the arrays
+     */
+    java.util.List<ai.djl.ndarray.NDArray> arrays();
+
     /** Closes every array of the state. */
     @Override
-    void close();
+    default void close() {
+        arrays().forEach(ai.djl.ndarray.NDArray::close);
+    }
 }

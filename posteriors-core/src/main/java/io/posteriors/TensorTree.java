@@ -84,8 +84,8 @@ public final class TensorTree implements AutoCloseable {
     }
 
     /**
-     * Returns a tree holding one tensor under the name {@code "x"}, for functions of a single
-     * array (the posteriors convention that a tensor is a PyTree with one leaf).
+     * Returns a tree holding one tensor under the name {@code "x"}, for functions of a single array
+     * (the posteriors convention that a tensor is a PyTree with one leaf).
      *
      * @param array the tensor
      * @return the tree
@@ -333,7 +333,8 @@ public final class TensorTree implements AutoCloseable {
             m.put(
                     k,
                     Checks.notNull(
-                            f.apply(e.getValue(), b.leaves.get(k), c.leaves.get(k)), "result " + k));
+                            f.apply(e.getValue(), b.leaves.get(k), c.leaves.get(k)),
+                            "result " + k));
         }
         return new TensorTree(m);
     }

@@ -15,11 +15,10 @@ package io.posteriors;
  * }
  * }</pre>
  *
- * <p>{@link #update} is pure: the input state is untouched and the returned state owns new
- * arrays, so the caller closes whichever of the two it no longer needs. {@link #updateInPlace}
- * writes the new values into the input state's arrays and returns a state record that shares
- * them, with the step count advanced: keep the returned record, since records cannot change their
- * step count.
+ * <p>{@link #update} is pure: the input state is untouched and the returned state owns new arrays,
+ * so the caller closes whichever of the two it no longer needs. {@link #updateInPlace} writes the
+ * new values into the input state's arrays and returns a state record that shares them, with the
+ * step count advanced: keep the returned record, since records cannot change their step count.
  *
  * @param <S> the state type
  * @param <B> the batch type

@@ -62,7 +62,8 @@ class AutodiffTest {
     }
 
     /** Central finite difference of {@code value} along every coordinate. */
-    private double[] finiteDifferenceGrad(TensorTree p, java.util.function.ToDoubleFunction<TensorTree> f) {
+    private double[] finiteDifferenceGrad(
+            TensorTree p, java.util.function.ToDoubleFunction<TensorTree> f) {
         NDArray flat = p.ravel();
         double[] base = flat.toDoubleArray();
         double[] g = new double[base.length];
@@ -72,9 +73,10 @@ class AutodiffTest {
             double[] minus = base.clone();
             plus[i] += h;
             minus[i] -= h;
-            g[i] = (f.applyAsDouble(p.unravel(manager.create(plus)))
-                            - f.applyAsDouble(p.unravel(manager.create(minus))))
-                    / (2 * h);
+            g[i] =
+                    (f.applyAsDouble(p.unravel(manager.create(plus)))
+                                    - f.applyAsDouble(p.unravel(manager.create(minus))))
+                            / (2 * h);
         }
         return g;
     }
@@ -108,15 +110,20 @@ class AutodiffTest {
 
     @Test
     void hvp_mlpFloat64_matchesFiniteDifferencesOfGradients() {
-        NDArray vflat = manager.randomNormal(new Shape(params.numel())).toType(DataType.FLOAT64, false);
+        NDArray vflat =
+                manager.randomNormal(new Shape(params.numel())).toType(DataType.FLOAT64, false);
         TensorTree v = params.unravel(vflat);
         double[] hv = Autodiff.hvp(meanLogLik, params, null, v).ravel().toDoubleArray();
         double h = 1e-5;
         NDArray base = params.ravel();
         double[] gPlus =
-                Autodiff.grad(meanLogLik, params.unravel(base.add(vflat.mul(h))), null).ravel().toDoubleArray();
+                Autodiff.grad(meanLogLik, params.unravel(base.add(vflat.mul(h))), null)
+                        .ravel()
+                        .toDoubleArray();
         double[] gMinus =
-                Autodiff.grad(meanLogLik, params.unravel(base.sub(vflat.mul(h))), null).ravel().toDoubleArray();
+                Autodiff.grad(meanLogLik, params.unravel(base.sub(vflat.mul(h))), null)
+                        .ravel()
+                        .toDoubleArray();
         double[] fd = new double[hv.length];
         for (int i = 0; i < fd.length; i++) {
             fd[i] = (gPlus[i] - gMinus[i]) / (2 * h);
@@ -131,17 +138,22 @@ class AutodiffTest {
         Autodiff.ValueAndGrad ps = Autodiff.perSampleValueAndGrad(perSample, params, null);
         assertEquals(new Shape(4), ps.value().getShape());
         TensorTree total = Autodiff.grad(summed, params, null);
-        ps.grad().forEach(
-                (k, g) -> {
-                    assertEquals(4, g.getShape().get(0), k);
-                    assertTrue(g.sum(new int[] {0}).allClose(total.get(k), 1e-10, 1e-12, false), k);
-                });
+        ps.grad()
+                .forEach(
+                        (k, g) -> {
+                            assertEquals(4, g.getShape().get(0), k);
+                            assertTrue(
+                                    g.sum(new int[] {0})
+                                            .allClose(total.get(k), 1e-10, 1e-12, false),
+                                    k);
+                        });
     }
 
     @Test
     void fvp_equalsEmpiricalFisherTimesVector() {
         LogProbFn<Void> perSample = (p, b) -> LogProb.of(perSampleLogLik(p));
-        NDArray vflat = manager.randomNormal(new Shape(params.numel())).toType(DataType.FLOAT64, false);
+        NDArray vflat =
+                manager.randomNormal(new Shape(params.numel())).toType(DataType.FLOAT64, false);
         NDArray fisher = Autodiff.empiricalFisher(perSample, params, null, true);
         // independent: per-sample gradients, G^T G / n
         NDArray g = Autodiff.perSampleValueAndGrad(perSample, params, null).grad().ravelBatched(4);
@@ -153,7 +165,8 @@ class AutodiffTest {
 
     @Test
     void ggn_diagonalEqualsDiagonalOfDense_andProductMatchesDense() {
-        ForwardFn<Void> forward = (p, b) -> ModelOutput.of(model.forward(p, new NDList(x)).singletonOrThrow());
+        ForwardFn<Void> forward =
+                (p, b) -> ModelOutput.of(model.forward(p, new NDList(x)).singletonOrThrow());
         OuterFn<Void> loss = (o, b) -> LogLikelihoods.categorical(o, y).mean().neg();
         NDArray dense = Autodiff.ggn(forward, loss, params, null);
         TensorTree diag = Autodiff.diagGgn(forward, loss, params, null);
@@ -173,11 +186,16 @@ class AutodiffTest {
     void badLogProb_nonScalarOrNaN_namesTheProblem() {
         LogProbFn<Void> vector = (p, b) -> LogProb.of(perSampleLogLik(p));
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> Autodiff.valueAndGrad(vector, params, null));
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> Autodiff.valueAndGrad(vector, params, null));
         assertTrue(e.getMessage().contains("must be a scalar"), e.getMessage());
         assertTrue(e.getMessage().contains("(4)"), e.getMessage());
         LogProbFn<Void> nan = (p, b) -> LogProb.of(perSampleLogLik(p).mean().mul(Double.NaN));
-        e = assertThrows(IllegalArgumentException.class, () -> Autodiff.valueAndGrad(nan, params, null));
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> Autodiff.valueAndGrad(nan, params, null));
         assertTrue(e.getMessage().contains("must be finite, got NaN"), e.getMessage());
         assertThrows(NullPointerException.class, () -> Autodiff.valueAndGrad(null, params, null));
     }
@@ -192,7 +210,9 @@ class AutodiffTest {
         IllegalStateException e =
                 assertThrows(
                         IllegalStateException.class,
-                        () -> Autodiff.valueAndGrad((p, b) -> LogProb.of(p.get("w").sum()), t, null));
+                        () ->
+                                Autodiff.valueAndGrad(
+                                        (p, b) -> LogProb.of(p.get("w").sum()), t, null));
         assertTrue(e.getMessage().contains("'w'"), e.getMessage());
     }
 }

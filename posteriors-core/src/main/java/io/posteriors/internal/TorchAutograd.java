@@ -28,14 +28,14 @@ import java.util.zip.ZipOutputStream;
  *
  * <p>Why not {@code backward()}: a backward pass accumulates into the leaves' {@code .grad}, and
  * with {@code create_graph} that gradient holds the graph that holds the leaf, a reference cycle
- * that libtorch never frees (about 2 MB per Hessian-vector product on an MLP here).
- * {@code torch.autograd.grad} returns the gradients instead of storing them, so no cycle forms and
- * every array is freed when its handle is closed.
+ * that libtorch never frees (about 2 MB per Hessian-vector product on an MLP here). {@code
+ * torch.autograd.grad} returns the gradients instead of storing them, so no cycle forms and every
+ * array is freed when its handle is closed.
  *
  * <p>The module is written at first use as a TorchScript archive (a zip of the source {@code
- * code/__torch__.py}, a pickled object {@code data.pkl}, {@code constants.pkl} and {@code
- * version}) which libtorch compiles on load. Its methods run with the caller's autograd mode, so
- * callers wrap graph building in {@link #withGrad}.
+ * code/__torch__.py}, a pickled object {@code data.pkl}, {@code constants.pkl} and {@code version})
+ * which libtorch compiles on load. Its methods run with the caller's autograd mode, so callers wrap
+ * graph building in {@link #withGrad}.
  */
 public final class TorchAutograd {
 
@@ -93,8 +93,17 @@ public final class TorchAutograd {
         return call("jacobian", scope, List.of(y), xs);
     }
 
+    /**
+     * Runs a method of the TorchScript module with up to three lists of arrays as its arguments,
+     * under the caller's autograd mode.
+     *
+     * @param method the method name
+     * @param scope the manager that owns the results
+     * @param lists the argument lists
+     * @return the results, on {@code scope}
+     */
     @SafeVarargs
-    private static NDList call(String method, NDManager scope, List<NDArray>... lists) {
+    public static NDList call(String method, NDManager scope, List<NDArray>... lists) {
         PtSymbolBlock m = module();
         NDList inputs = new NDList();
         NDArray selector = scope.create(0f);

@@ -43,3 +43,20 @@ class Autodiff(Module):
       else:
         out.append(torch.stack(rows[j], 0))
     return out
+  def cholesky(self: __torch__.Autodiff, ys: List[Tensor]) -> List[Tensor]:
+    return [torch.linalg_cholesky(ys[0])]
+  def cholesky_ex(self: __torch__.Autodiff, ys: List[Tensor]) -> List[Tensor]:
+    l, info = torch.linalg_cholesky_ex(ys[0])
+    return [l, info]
+  def tril(self: __torch__.Autodiff, ys: List[Tensor]) -> List[Tensor]:
+    return [torch.tril(ys[0])]
+  def solve_lower(self: __torch__.Autodiff, ys: List[Tensor]) -> List[Tensor]:
+    return [torch.linalg_solve_triangular(ys[0], ys[1], upper=False)]
+  def solve_upper(self: __torch__.Autodiff, ys: List[Tensor]) -> List[Tensor]:
+    return [torch.linalg_solve_triangular(ys[0], ys[1], upper=True)]
+  def eigh(self: __torch__.Autodiff, ys: List[Tensor]) -> List[Tensor]:
+    w, v = torch.linalg_eigh(ys[0])
+    return [w, v]
+  def tril_indices(self: __torch__.Autodiff, ys: List[Tensor]) -> List[Tensor]:
+    n = ys[0].size(0)
+    return [torch.tril_indices(n, n, 0, device=ys[0].device)]

@@ -1,0 +1,2 @@
+/** Runnable examples of posteriors-java, each generating or shipping its own data. */
+package io.posteriors.examples;

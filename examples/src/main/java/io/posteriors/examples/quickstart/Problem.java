@@ -1,0 +1,230 @@
+package io.posteriors.examples.quickstart;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import io.posteriors.DiagNormal;
+import io.posteriors.ForwardFn;
+import io.posteriors.FunctionalModel;
+import io.posteriors.LogLikelihoods;
+import io.posteriors.LogProb;
+import io.posteriors.LogProbFn;
+import io.posteriors.ModelOutput;
+import io.posteriors.OuterFn;
+import io.posteriors.TensorTree;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The quick start's problem: three overlapping Gaussian blobs in the plane, classified by a small
+ * MLP (2-32-32-3, tanh). Everything a method needs is here: the batches, the log posterior (mean
+ * log likelihood plus an N(0, 1) prior divided by N, as posteriors recommends), the temperature
+ * 1/N, the forward function and outer log likelihood for GGN-based methods, and evaluation of one
+ * parameter tree or an ensemble of samples on held-out data.
+ */
+public final class Problem implements AutoCloseable {
+
+    /** Number of training samples. */
+    public static final int N = 1536;
+
+    /** Batch size. */
+    public static final int BATCH = 64;
+
+    private final NDManager manager;
+    private final FunctionalModel model;
+    private final TensorTree initialParams;
+    private final List<Batch> batches;
+    private final Batch test;
+
+    /**
+     * Generates the data and the model with a fixed seed.
+     *
+     * @param seed the random seed
+     */
+    public Problem(long seed) {
+        Engine.getInstance().setRandomSeed((int) seed);
+        manager = NDManager.newBaseManager();
+        SequentialBlock block = new SequentialBlock();
+        block.add(Linear.builder().setUnits(32).build());
+        block.add(Activation::tanh);
+        block.add(Linear.builder().setUnits(32).build());
+        block.add(Activation::tanh);
+        block.add(Linear.builder().setUnits(3).build());
+        block.initialize(manager, DataType.FLOAT32, new Shape(BATCH, 2));
+        model = FunctionalModel.of(block);
+        initialParams = TensorTree.fromBlock(block).copy(manager);
+        Batch train = blobs(N);
+        batches = new ArrayList<>();
+        for (int i = 0; i < N; i += BATCH) {
+            NDIndex idx = new NDIndex("{}:{}", i, i + BATCH);
+            batches.add(new Batch(train.x().get(idx), train.y().get(idx)));
+        }
+        test = blobs(1024);
+    }
+
+    private Batch blobs(int n) {
+        NDArray labels = manager.randomInteger(0, 3, new Shape(n), DataType.INT64);
+        NDArray centres = manager.create(new float[][] {{0, 1.2f}, {-1.1f, -0.6f}, {1.1f, -0.6f}});
+        NDArray x = centres.get(labels).add(manager.randomNormal(new Shape(n, 2)).mul(0.8f));
+        return new Batch(x, labels);
+    }
+
+    /**
+     * Returns the manager that owns the data.
+     *
+     * @return the manager
+     */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /**
+     * Returns the functional model.
+     *
+     * @return the model
+     */
+    public FunctionalModel model() {
+        return model;
+    }
+
+    /**
+     * Returns a fresh copy of the initial parameters.
+     *
+     * @return the parameters
+     */
+    public TensorTree initialParams() {
+        return initialParams.copy(manager);
+    }
+
+    /**
+     * Returns the training batches.
+     *
+     * @return the batches
+     */
+    public List<Batch> batches() {
+        return batches;
+    }
+
+    /**
+     * Returns the held-out test set.
+     *
+     * @return the test batch
+     */
+    public Batch test() {
+        return test;
+    }
+
+    /**
+     * Returns the recommended temperature 1/N.
+     *
+     * @return the temperature
+     */
+    public double temperature() {
+        return 1.0 / N;
+    }
+
+    /**
+     * Returns the logits of the model.
+     *
+     * @param params the parameters
+     * @param x the inputs
+     * @return the logits
+     */
+    public NDArray logits(TensorTree params, NDArray x) {
+        return model.forward(params, new NDList(x)).singletonOrThrow();
+    }
+
+    /**
+     * Returns the log posterior of a batch: mean log likelihood plus log prior over N, with the
+     * logits as aux.
+     *
+     * @return the function
+     */
+    public LogProbFn<Batch> logPosterior() {
+        return (p, b) -> {
+            NDArray logits = logits(p, b.x());
+            NDArray ll = LogLikelihoods.categorical(logits, b.y()).mean();
+            NDArray prior = DiagNormal.logProb(p, 0.0, 1.0, true);
+            return LogProb.of(ll.add(prior.div(N)), logits);
+        };
+    }
+
+    /**
+     * Returns the per-sample log likelihood (one entry per sample), for per-sample methods.
+     *
+     * @return the function
+     */
+    public LogProbFn<Batch> perSampleLogLikelihood() {
+        return (p, b) -> {
+            NDArray logits = logits(p, b.x());
+            return LogProb.of(LogLikelihoods.categorical(logits, b.y()), logits);
+        };
+    }
+
+    /**
+     * Returns the mean log likelihood of a batch (for filters and Laplace).
+     *
+     * @return the function
+     */
+    public LogProbFn<Batch> logLikelihood() {
+        return (p, b) -> {
+            NDArray logits = logits(p, b.x());
+            return LogProb.of(LogLikelihoods.categorical(logits, b.y()).mean(), logits);
+        };
+    }
+
+    /**
+     * Returns the forward function (logits).
+     *
+     * @return the function
+     */
+    public ForwardFn<Batch> forward() {
+        return (p, b) -> ModelOutput.of(logits(p, b.x()));
+    }
+
+    /**
+     * Returns the summed log likelihood of the outputs, the outer function of GGN methods.
+     *
+     * @return the function
+     */
+    public OuterFn<Batch> outerLogLikelihood() {
+        return (o, b) -> LogLikelihoods.categorical(o, b.y()).sum();
+    }
+
+    /**
+     * Returns accuracy and mean negative log likelihood on the test set of the predictive that
+     * averages the softmax probabilities of the given parameter trees (one tree: plain prediction).
+     *
+     * @param samples parameter trees
+     * @return {accuracy, nll}
+     */
+    public double[] evaluate(List<TensorTree> samples) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray probs = null;
+            for (TensorTree p : samples) {
+                NDArray pr = logits(p, test.x()).softmax(1);
+                probs = probs == null ? pr : probs.add(pr);
+            }
+            probs = probs.div(samples.size());
+            NDArray pred = probs.argMax(1);
+            double acc = pred.eq(test.y()).toType(DataType.FLOAT32, false).mean().getFloat();
+            NDArray oneHot = test.y().oneHot(3).toType(DataType.FLOAT32, false);
+            double nll = -probs.add(1e-12f).log().mul(oneHot).sum(new int[] {1}).mean().getFloat();
+            return new double[] {acc, nll};
+        }
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

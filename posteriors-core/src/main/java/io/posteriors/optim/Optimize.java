@@ -1,0 +1,110 @@
+package io.posteriors.optim;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import io.posteriors.Autodiff;
+import io.posteriors.Checks;
+import io.posteriors.LogProbFn;
+import io.posteriors.Step;
+import io.posteriors.TensorTree;
+import io.posteriors.Transform;
+
+/**
+ * MAP training as a transform: each update takes one optimiser step uphill on the log posterior, so
+ * optimisation swaps with SG-MCMC, VI or the EKF in one line.
+ *
+ * <p>posteriors has the same idea in {@code posteriors.optim.build}. The optimiser minimises, so
+ * this transform hands it the negative gradient of the log posterior. This is also the temperature
+ * 0 limit the samplers reduce to: SGLD at T = 0 is {@link Sgd} and SGHMC at T = 0 is {@link Sgd}
+ * with momentum.
+ *
+ * <pre>{@code
+ * Transform<OptimizeState, Batch> t = Optimize.builder(logPost, Adam.of(1e-3)).build();
+ * }</pre>
+ *
+ * @param <B> the batch type
+ */
+public final class Optimize<B> implements Transform<OptimizeState, B> {
+
+    private final LogProbFn<B> logPosterior;
+    private final GradientOptimizer optimizer;
+
+    private Optimize(Builder<B> b) {
+        this.logPosterior = b.logPosterior;
+        this.optimizer = b.optimizer;
+    }
+
+    /**
+     * Starts a builder.
+     *
+     * @param logPosterior the log posterior to maximise (a scalar per batch)
+     * @param optimizer the optimiser
+     * @param <B> the batch type
+     * @return the builder
+     */
+    public static <B> Builder<B> builder(LogProbFn<B> logPosterior, GradientOptimizer optimizer) {
+        return new Builder<>(logPosterior, optimizer);
+    }
+
+    /**
+     * Options of {@link Optimize}.
+     *
+     * @param <B> the batch type
+     */
+    public static final class Builder<B> {
+        private final LogProbFn<B> logPosterior;
+        private final GradientOptimizer optimizer;
+
+        private Builder(LogProbFn<B> logPosterior, GradientOptimizer optimizer) {
+            this.logPosterior = Checks.notNull(logPosterior, "logPosterior");
+            this.optimizer = Checks.notNull(optimizer, "optimizer");
+        }
+
+        /**
+         * Builds the transform.
+         *
+         * @return the transform
+         */
+        public Optimize<B> build() {
+            return new Optimize<>(this);
+        }
+    }
+
+    @Override
+    public OptimizeState init(TensorTree params) {
+        Checks.notNull(params, "params");
+        TensorTree p = params.copy();
+        NDArray nan = p.manager().create(Double.NaN).toType(p.dataType(), false);
+        return new OptimizeState(p, optimizer.init(p), nan, 0);
+    }
+
+    @Override
+    public Step<OptimizeState> update(OptimizeState state, B batch) {
+        Checks.notNull(state, "state");
+        OptimizeState copy =
+                new OptimizeState(
+                        state.params().copy(),
+                        state.optimState().copy(),
+                        state.logPosterior().duplicate(),
+                        state.step());
+        return updateInPlace(copy, batch);
+    }
+
+    @Override
+    public Step<OptimizeState> updateInPlace(OptimizeState state, B batch) {
+        Checks.notNull(state, "state");
+        Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(logPosterior, state.params(), batch);
+        OptimState next;
+        try {
+            vg.grad().forEach((k, g) -> g.negi());
+            next = optimizer.stepInPlace(state.params(), vg.grad(), state.optimState());
+            state.logPosterior().set(new NDIndex("..."), vg.value());
+        } finally {
+            vg.grad().close();
+            vg.value().close();
+        }
+        OptimizeState s =
+                new OptimizeState(state.params(), next, state.logPosterior(), state.step() + 1);
+        return new Step<>(s, vg.aux());
+    }
+}
