@@ -1,0 +1,2 @@
+/** Extended Kalman filters with diagonal and dense curvature for online learning. */
+package io.posteriors.ekf;

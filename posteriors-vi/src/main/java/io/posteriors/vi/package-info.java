@@ -1,0 +1,2 @@
+/** Mean-field and dense Gaussian variational inference. */
+package io.posteriors.vi;
