@@ -28,6 +28,10 @@ public final class QuickStart {
      */
     public static Map<String, QuickStartMethod> methods() {
         List<QuickStartMethod> all = new ArrayList<>(OptimMethods.all());
+        all.addAll(SgmcmcMethods.all());
+        all.addAll(LaplaceMethods.all());
+        all.addAll(ViMethods.all());
+        all.addAll(EkfMethods.all());
         Map<String, QuickStartMethod> byName = new LinkedHashMap<>();
         for (QuickStartMethod m : all) {
             byName.put(m.name(), m);
