@@ -2,6 +2,7 @@ package io.posteriors;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import io.posteriors.internal.Scoped;
 
 /**
  * Diagonal (independent) Normal distributions over parameter trees: log densities and sampling,
@@ -28,16 +29,19 @@ public final class DiagNormal {
         Checks.notNull(x, "x");
         x.requireSameStructure(mean, "mean");
         x.requireSameStructure(sd, "sd");
-        NDArray total = null;
-        for (String k : x.names()) {
-            NDArray s = sd.get(k);
-            NDArray term = x.get(k).sub(mean.get(k)).div(s).square().sum().mul(-0.5);
-            if (normalize) {
-                term = term.sub(s.log().sum()).sub(HALF_LOG_2PI * s.size());
-            }
-            total = total == null ? term : total.add(term);
-        }
-        return total;
+        return Scoped.one(
+                () -> {
+                    NDArray total = null;
+                    for (String k : x.names()) {
+                        NDArray s = sd.get(k);
+                        NDArray term = x.get(k).sub(mean.get(k)).div(s).square().sum().mul(-0.5);
+                        if (normalize) {
+                            term = term.sub(s.log().sum()).sub(HALF_LOG_2PI * s.size());
+                        }
+                        total = total == null ? term : total.add(term);
+                    }
+                    return total;
+                });
     }
 
     /**
@@ -55,16 +59,19 @@ public final class DiagNormal {
         Checks.notNull(x, "x");
         Checks.finite(mean, "mean");
         Checks.positive(sd, "sd");
-        NDArray total = null;
-        for (NDArray a : x.leaves()) {
-            NDArray centred = mean == 0 ? a : a.sub(mean);
-            NDArray term = centred.square().sum().mul(-0.5 / (sd * sd));
-            total = total == null ? term : total.add(term);
-        }
-        if (normalize) {
-            total = total.sub(x.numel() * (Math.log(sd) + HALF_LOG_2PI));
-        }
-        return total;
+        return Scoped.one(
+                () -> {
+                    NDArray total = null;
+                    for (NDArray a : x.leaves()) {
+                        NDArray centred = mean == 0 ? a : a.sub(mean);
+                        NDArray term = centred.square().sum().mul(-0.5 / (sd * sd));
+                        total = total == null ? term : total.add(term);
+                    }
+                    if (normalize) {
+                        total = total.sub(x.numel() * (Math.log(sd) + HALF_LOG_2PI));
+                    }
+                    return total;
+                });
     }
 
     /**

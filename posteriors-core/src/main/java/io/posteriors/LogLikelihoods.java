@@ -2,6 +2,7 @@ package io.posteriors;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import io.posteriors.internal.Scoped;
 
 /**
  * Per-sample log likelihoods of common output layers. Each returns a vector with one entry per
@@ -36,11 +37,14 @@ public final class LogLikelihoods {
                             logits.getShape(), labels.getShape()));
         }
         int classes = (int) logits.getShape().get(1);
-        NDArray oneHot =
-                labels.toType(DataType.INT64, false)
-                        .oneHot(classes)
-                        .toType(logits.getDataType(), false);
-        return logits.logSoftmax(1).mul(oneHot).sum(new int[] {1});
+        return Scoped.one(
+                () -> {
+                    NDArray oneHot =
+                            labels.toType(DataType.INT64, false)
+                                    .oneHot(classes)
+                                    .toType(logits.getDataType(), false);
+                    return logits.logSoftmax(1).mul(oneHot).sum(new int[] {1});
+                });
     }
 
     /**
@@ -66,11 +70,14 @@ public final class LogLikelihoods {
         }
         long n = outputs.getShape().get(0);
         long d = outputs.size() / n;
-        NDArray z = outputs.sub(targets).div(sd);
-        return z.square()
-                .reshape(n, d)
-                .sum(new int[] {1})
-                .mul(-0.5)
-                .sub(d * (Math.log(sd) + 0.5 * LOG_2PI));
+        return Scoped.one(
+                () ->
+                        outputs.sub(targets)
+                                .div(sd)
+                                .square()
+                                .reshape(n, d)
+                                .sum(new int[] {1})
+                                .mul(-0.5)
+                                .sub(d * (Math.log(sd) + 0.5 * LOG_2PI)));
     }
 }

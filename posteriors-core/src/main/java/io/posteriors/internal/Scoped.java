@@ -45,6 +45,17 @@ public final class Scoped {
     }
 
     /**
+     * Runs {@code body}, which returns one fresh array; closes every other array created during it.
+     * The result stays on the manager it was created on.
+     *
+     * @param body the computation
+     * @return the result
+     */
+    public static NDArray one(Supplier<NDArray> body) {
+        return call(null, body, java.util.List::of);
+    }
+
+    /**
      * Runs {@code body} for its side effects (in-place writes); closes every array created during
      * it.
      *
