@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.IdentityHashMap;
@@ -104,6 +106,82 @@ public final class FunctionalModel {
         return block.forward(new TreeStore(manager, params), inputs, training);
     }
 
+    /**
+     * A {@code Linear} layer met during a probed forward pass: its parameter names, its input
+     * activations and the zero probe added to its output, whose gradient is the per-sample gradient
+     * with respect to the layer's output.
+     *
+     * @param weight the tree name of the weight, shape {@code (out, in)}
+     * @param bias the tree name of the bias, or null when the layer has none
+     * @param input the layer's input, shape {@code (n, in)}, detached from the graph
+     * @param probe the zero probe, shape {@code (n, out)}, requiring gradients
+     */
+    record LinearProbe(String weight, String bias, NDArray input, NDArray probe) {}
+
+    /**
+     * Runs the block with a zero probe added to the output of every {@code Linear} layer, for
+     * per-sample gradients by outer products. Supports {@link SequentialBlock}s (nested or not) of
+     * {@code Linear} layers with two-dimensional inputs and blocks without parameters (activations,
+     * dropout in inference mode, flatten); returns null for anything else, so the caller falls back
+     * to the generic path.
+     *
+     * @param params the parameters (leaves that require gradients)
+     * @param inputs the inputs
+     * @param probes receives one entry per {@code Linear} layer, in forward order
+     * @return the outputs, or null when the block holds a layer with parameters that is not covered
+     */
+    NDList forwardWithProbes(TensorTree params, NDList inputs, List<LinearProbe> probes) {
+        NDManager manager = inputs.head().getManager();
+        return probed(block, inputs, new TreeStore(manager, params), params, probes);
+    }
+
+    private NDList probed(
+            Block b, NDList x, ParameterStore store, TensorTree params, List<LinearProbe> probes) {
+        if (b instanceof SequentialBlock seq) {
+            NDList cur = x;
+            for (Block child : seq.getChildren().values()) {
+                cur = probed(child, cur, store, params, probes);
+                if (cur == null) {
+                    return null;
+                }
+            }
+            return cur;
+        }
+        if (b instanceof Linear) {
+            NDArray in = x.singletonOrThrow();
+            if (in.getShape().dimension() != 2) {
+                return null;
+            }
+            String w = null;
+            String bias = null;
+            for (Pair<String, Parameter> p : b.getDirectParameters()) {
+                String name = names.get(p.getValue());
+                if ("weight".equals(p.getKey())) {
+                    w = name;
+                } else if ("bias".equals(p.getKey())) {
+                    bias = name;
+                } else {
+                    return null;
+                }
+            }
+            if (w == null || !params.contains(w) || (bias != null && !params.contains(bias))) {
+                return null;
+            }
+            NDArray y = in.matMul(params.get(w).transpose());
+            if (bias != null) {
+                y = y.add(params.get(bias));
+            }
+            NDArray probe = y.stopGradient().zerosLike();
+            probe.setRequiresGradient(true);
+            probes.add(new LinearProbe(w, bias, in.stopGradient(), probe));
+            return new NDList(y.add(probe));
+        }
+        if (b.getParameters().isEmpty()) {
+            return b.forward(store, x, false);
+        }
+        return null;
+    }
+
     /** A parameter store that hands out the arrays of a tree instead of the block's own. */
     private final class TreeStore extends ParameterStore {
         private final TensorTree params;
@@ -115,6 +193,10 @@ public final class FunctionalModel {
 
         @Override
         public NDArray getValue(Parameter parameter, Device device, boolean training) {
+            if (parameter == null) {
+                // an optional parameter that the layer does not have (a Linear without bias)
+                return null;
+            }
             String name = names.get(parameter);
             if (name == null) {
                 throw new IllegalStateException(

@@ -1,0 +1,151 @@
+package io.posteriors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fast per-sample path (probes on Linear outputs, outer products) against the generic path (one
+ * reverse pass per sample) and against explicit per-sample loops.
+ */
+class PerSampleFastPathTest {
+
+    private record Batch(NDArray x, NDArray y) {}
+
+    private NDManager manager;
+
+    @BeforeEach
+    void setUp() {
+        Engine.getInstance().setRandomSeed(3);
+        manager = NDManager.newBaseManager();
+    }
+
+    @AfterEach
+    void tearDown() {
+        manager.close();
+    }
+
+    private Block mlp(boolean withLayerNorm, boolean nested) {
+        SequentialBlock block = new SequentialBlock();
+        block.add(Linear.builder().setUnits(6).build());
+        block.add(Activation::tanh);
+        if (withLayerNorm) {
+            block.add(LayerNorm.builder().build());
+        }
+        SequentialBlock inner = new SequentialBlock();
+        inner.add(Linear.builder().setUnits(5).optBias(false).build());
+        inner.add(Activation::relu);
+        if (nested) {
+            block.add(inner);
+        } else {
+            block.addAll(inner.getChildren().values());
+        }
+        block.add(Linear.builder().setUnits(3).build());
+        block.initialize(manager, DataType.FLOAT64, new Shape(7, 4));
+        return block;
+    }
+
+    private ModelLogPosterior<Batch> logPosterior(Block block, boolean prior) {
+        var b =
+                ModelLogPosterior.<Batch>builder(
+                        FunctionalModel.of(block),
+                        batch -> new NDList(batch.x()),
+                        (o, batch) -> LogLikelihoods.categorical(o, batch.y()));
+        if (prior) {
+            b.prior(p -> DiagNormal.logProb(p, 0.0, 1.0, true), 100);
+        }
+        return b.build();
+    }
+
+    private Batch batch() {
+        return new Batch(
+                manager.randomNormal(new Shape(7, 4)).toType(DataType.FLOAT64, false),
+                manager.create(new int[] {0, 1, 2, 2, 1, 0, 1}));
+    }
+
+    private void assertFastEqualsGeneric(Block block, boolean prior, boolean expectFast) {
+        ModelLogPosterior<Batch> f = logPosterior(block, prior).perSample();
+        LogProbFn<Batch> opaque = (p, b) -> f.apply(p, b); // hides the structure: generic path
+        TensorTree params = TensorTree.fromBlock(block).copy();
+        Batch batch = batch();
+        long before = Autodiff.FAST_PATH_CALLS.get();
+        Autodiff.GradMoments fast = Autodiff.perSampleGradMoments(f, params, batch);
+        assertEquals(
+                expectFast ? before + 1 : before, Autodiff.FAST_PATH_CALLS.get(), "path taken");
+        Autodiff.GradMoments generic = Autodiff.perSampleGradMoments(opaque, params, batch);
+        assertTrue(fast.values().allClose(generic.values(), 1e-12, 1e-12, false));
+        assertTrue(fast.sum().allClose(generic.sum(), 1e-10, 1e-12), "sum of gradients");
+        assertTrue(fast.sumOfSquares().allClose(generic.sumOfSquares(), 1e-10, 1e-12), "squares");
+        // independent: the sum of per-sample gradients is the gradient of the summed values
+        TensorTree total =
+                Autodiff.grad((p, b) -> LogProb.of(f.apply(p, b).value().sum()), params, batch);
+        assertTrue(fast.sum().allClose(total, 1e-10, 1e-12), "sum equals batch gradient");
+    }
+
+    @Test
+    void fastPath_mlpWithPrior_equalsGenericPath() {
+        assertFastEqualsGeneric(mlp(false, false), true, true);
+    }
+
+    @Test
+    void fastPath_nestedBlocksNoBiasNoPrior_equalsGenericPath() {
+        assertFastEqualsGeneric(mlp(false, true), false, true);
+    }
+
+    @Test
+    void unsupportedLayer_fallsBackToGenericPath_withSameNumbers() {
+        // LayerNorm has parameters the fast path does not know: the call must still be exact
+        assertFastEqualsGeneric(mlp(true, false), true, false);
+    }
+
+    @Test
+    void sumOfSquares_equalsExplicitLoopOverSamples() {
+        Block block = mlp(false, false);
+        ModelLogPosterior<Batch> f = logPosterior(block, true);
+        TensorTree params = TensorTree.fromBlock(block).copy();
+        Batch batch = batch();
+        Autodiff.GradMoments fast = Autodiff.perSampleGradMoments(f.perSample(), params, batch);
+        // per_samplify by hand: the batch function on each one-sample batch
+        TensorTree expected = params.zerosLike();
+        for (int i = 0; i < 7; i++) {
+            Batch one =
+                    new Batch(
+                            batch.x().get(new ai.djl.ndarray.index.NDIndex("{}:{}", i, i + 1)),
+                            batch.y().get(new ai.djl.ndarray.index.NDIndex("{}:{}", i, i + 1)));
+            TensorTree g = Autodiff.grad(f, params, one);
+            expected.forEachZip(g, (e, gi) -> e.addi(gi.square()));
+        }
+        assertTrue(fast.sumOfSquares().allClose(expected, 1e-10, 1e-12));
+        assertEquals(7, fast.values().getShape().get(0));
+    }
+
+    @Test
+    void modelLogPosterior_valueIsMeanLogLikelihoodPlusPriorOverN() {
+        Block block = mlp(false, false);
+        ModelLogPosterior<Batch> f = logPosterior(block, true);
+        TensorTree params = TensorTree.fromBlock(block).copy();
+        Batch batch = batch();
+        NDArray logits =
+                FunctionalModel.of(block).forward(params, new NDList(batch.x())).singletonOrThrow();
+        double expected =
+                LogLikelihoods.categorical(logits, batch.y()).mean().getDouble()
+                        + DiagNormal.logProb(params, 0.0, 1.0, true).getDouble() / 100;
+        assertEquals(expected, f.apply(params, batch).value().getDouble(), 1e-12);
+        NDArray perSample = f.perSample().apply(params, batch).value();
+        assertEquals(7 * expected, perSample.sum().getDouble(), 1e-10);
+    }
+}
