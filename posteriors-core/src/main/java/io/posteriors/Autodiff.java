@@ -555,6 +555,118 @@ public final class Autodiff {
                 TensorTree::leaves);
     }
 
+    /**
+     * Returns the diagonal of the GGN {@code sum_i J_i^T H_i J_i} of the negative log likelihood of
+     * a structured log posterior, where {@code J_i} is the Jacobian of sample i's outputs and
+     * {@code H_i} the Hessian of {@code -logLik_i} with respect to them (the prior is not included:
+     * Laplace methods add it as the initial precision).
+     *
+     * <p><b>Fast path</b> (a {@code SequentialBlock} of {@code Linear} layers and parameter-free
+     * blocks): factor each {@code H_i = L_i L_i^T} (C-by-C for C outputs per sample), push each of
+     * the C columns of {@code L} back to every layer's output, and sum {@code (delta^2)^T (a^2)}
+     * over the columns: C reverse passes instead of a Jacobian with one row per output element.
+     * Other models use {@link #diagGgn(ForwardFn, OuterFn, TensorTree, Object)}.
+     *
+     * @param m the structured log posterior (its log likelihood entry i must depend on sample i's
+     *     outputs only)
+     * @param params where to linearise
+     * @param batch the batch
+     * @param <B> the batch type
+     * @return the diagonal, on the parameters' manager
+     */
+    public static <B> TensorTree diagGgn(ModelLogPosterior<B> m, TensorTree params, B batch) {
+        Checks.notNull(m, "m");
+        requireOpen(params);
+        if (FAST_PER_SAMPLE) {
+            TensorTree fast =
+                    Scoped.call(
+                            params.manager(),
+                            () -> TorchAutograd.withGrad(() -> fastDiagGgn(m, params, batch)),
+                            t -> t == null ? List.of() : t.leaves());
+            if (fast != null) {
+                FAST_PATH_CALLS.incrementAndGet();
+                return fast;
+            }
+        }
+        OuterFn<B> loss = (o, b) -> m.outerLogLikelihood().apply(o, b).neg();
+        return diagGgn(m.forward(), loss, params, batch);
+    }
+
+    private static <B> TensorTree fastDiagGgn(ModelLogPosterior<B> m, TensorTree params, B batch) {
+        TensorTree x = leavesOf(params);
+        List<FunctionalModel.LinearProbe> probes = new ArrayList<>();
+        NDList out = m.model().forwardWithProbes(x, m.inputsOf(batch), probes);
+        if (out == null || probes.isEmpty() || sharesParameters(probes)) {
+            return null;
+        }
+        NDArray o = out.singletonOrThrow();
+        if (o.getShape().dimension() != 2) {
+            return null;
+        }
+        long n = o.getShape().get(0);
+        int c = (int) o.getShape().get(1);
+        // per-sample Hessian blocks of the loss with respect to the outputs, H[i, :, k]
+        NDArray od = o.stopGradient();
+        od.setRequiresGradient(true);
+        NDArray loss = m.logLikelihood().apply(od, batch);
+        checkVector(loss, "per-sample log likelihood");
+        NDArray total = loss.sum().neg();
+        NDArray g =
+                TorchAutograd.vjp(
+                                List.of(total),
+                                List.of(od),
+                                List.of(total.onesLike()),
+                                true,
+                                params.manager())
+                        .get(0);
+        NDList columns = new NDList(c);
+        for (int k = 0; k < c; k++) {
+            NDArray e = od.zerosLike();
+            e.set(new ai.djl.ndarray.index.NDIndex(":, {}", k), 1);
+            NDArray dot = g.mul(e).sum();
+            columns.add(
+                    TorchAutograd.vjp(
+                                    List.of(dot),
+                                    List.of(od),
+                                    List.of(dot.onesLike()),
+                                    false,
+                                    params.manager())
+                            .get(0));
+        }
+        NDArray h = NDArrays.stack(columns, 2); // (n, C, C)
+        NDArray hs = h.add(h.transpose(0, 2, 1)).div(2);
+        NDList eig = Linalg.eigh(hs);
+        NDArray root = eig.get(0).maximum(0).sqrt(); // (n, C)
+        NDArray factor = eig.get(1).mul(root.expandDims(1)); // L = V diag(sqrt(lambda+))
+        List<NDArray> probeArrays = new ArrayList<>();
+        probes.forEach(p -> probeArrays.add(p.probe()));
+        Map<String, NDArray> diag = new LinkedHashMap<>();
+        for (int k = 0; k < c; k++) {
+            NDArray u = factor.get(new ai.djl.ndarray.index.NDIndex(":, :, {}", k));
+            NDList deltas =
+                    TorchAutograd.vjp(List.of(o), probeArrays, List.of(u), false, params.manager());
+            for (int i = 0; i < probes.size(); i++) {
+                FunctionalModel.LinearProbe p = probes.get(i);
+                NDArray d2 = deltas.get(i).square();
+                accumulate(diag, p.weight(), d2.transpose().matMul(p.input().square()));
+                if (p.bias() != null) {
+                    accumulate(diag, p.bias(), d2.sum(new int[] {0}));
+                }
+            }
+        }
+        Map<String, NDArray> result = new LinkedHashMap<>();
+        for (String k : params.names()) {
+            NDArray d = diag.get(k);
+            result.put(k, d == null ? params.get(k).zerosLike() : d);
+        }
+        return TensorTree.of(result);
+    }
+
+    private static void accumulate(Map<String, NDArray> into, String key, NDArray term) {
+        NDArray prev = into.get(key);
+        into.put(key, prev == null ? term : prev.add(term));
+    }
+
     private static <B> NDArray ggnParts(
             ForwardFn<B> forward, OuterFn<B> outer, TensorTree params, B batch, boolean diagOnly) {
         Checks.notNull(forward, "forward");

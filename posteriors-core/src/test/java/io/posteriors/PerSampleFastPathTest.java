@@ -148,4 +148,31 @@ class PerSampleFastPathTest {
         NDArray perSample = f.perSample().apply(params, batch).value();
         assertEquals(7 * expected, perSample.sum().getDouble(), 1e-10);
     }
+
+    @Test
+    void diagGgn_fastPath_equalsDiagonalOfGenericGgn() {
+        for (boolean layerNorm : new boolean[] {false, true}) {
+            Block block = mlp(layerNorm, !layerNorm);
+            ModelLogPosterior<Batch> f = logPosterior(block, true);
+            TensorTree params = TensorTree.fromBlock(block).copy();
+            Batch batch = batch();
+            long before = Autodiff.FAST_PATH_CALLS.get();
+            TensorTree fast = Autodiff.diagGgn(f, params, batch);
+            assertEquals(layerNorm ? before : before + 1, Autodiff.FAST_PATH_CALLS.get());
+            OuterFn<Batch> loss = (o, b) -> LogLikelihoods.categorical(o, b.y()).sum().neg();
+            ForwardFn<Batch> forward =
+                    (p, b) ->
+                            ModelOutput.of(
+                                    FunctionalModel.of(block)
+                                            .forward(p, new NDList(b.x()))
+                                            .singletonOrThrow());
+            NDArray dense = Autodiff.ggn(forward, loss, params, batch);
+            int n = (int) params.numel();
+            NDArray diagOfDense =
+                    dense.mul(manager.eye(n, n, 0, DataType.FLOAT64)).sum(new int[] {1});
+            assertTrue(
+                    fast.ravel().allClose(diagOfDense, 1e-9, 1e-12, false),
+                    "layerNorm=" + layerNorm);
+        }
+    }
 }
