@@ -1,6 +1,7 @@
 package io.posteriors;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.posteriors.internal.Scoped;
 
@@ -40,7 +41,7 @@ public final class DiagNormal {
                         }
                         total = total == null ? term : total.add(term);
                     }
-                    return total;
+                    return sameType(total, x);
                 });
     }
 
@@ -70,8 +71,17 @@ public final class DiagNormal {
                     if (normalize) {
                         total = total.sub(x.numel() * (Math.log(sd) + HALF_LOG_2PI));
                     }
-                    return total;
+                    return sameType(total, x);
                 });
+    }
+
+    /**
+     * Returns the scalar in the tree's data type: operations between a 0-d float32 array and a Java
+     * double (which DJL turns into a 0-d float64 array) promote to float64.
+     */
+    private static NDArray sameType(NDArray value, TensorTree x) {
+        DataType t = x.dataType();
+        return value.getDataType() == t ? value : value.toType(t, false);
     }
 
     /**

@@ -25,9 +25,12 @@ public final class Linalg {
     public static NDArray cholesky(NDArray a) {
         requireSquare(a, "a");
         NDList r = TorchAutograd.call("cholesky_ex", a.getManager(), List.of(a));
-        NDArray info = r.get(1);
-        long bad = info.max().getLong();
-        info.close();
+        // info is int32 (getLong would throw) and max() is a new array: read it through Scalars
+        long bad;
+        try (NDArray info = r.get(1);
+                NDArray worst = info.max()) {
+            bad = (long) Scalars.value(worst);
+        }
         if (bad != 0) {
             r.get(0).close();
             throw new IllegalArgumentException(

@@ -345,7 +345,7 @@ public final class TensorTree implements AutoCloseable {
      * @param action the action
      */
     public void forEach(BiConsumer<String, NDArray> action) {
-        leaves.forEach(action);
+        leaves.forEach(Checks.notNull(action, "action"));
     }
 
     /**
@@ -358,6 +358,7 @@ public final class TensorTree implements AutoCloseable {
      */
     public void forEachZip(TensorTree other, BiConsumer<NDArray, NDArray> action) {
         requireSameStructure(other, "other");
+        Checks.notNull(action, "action");
         for (Map.Entry<String, NDArray> e : leaves.entrySet()) {
             action.accept(e.getValue(), other.leaves.get(e.getKey()));
         }
@@ -415,7 +416,11 @@ public final class TensorTree implements AutoCloseable {
     /**
      * Concatenates the flattened leaves, in order, into one vector on the first leaf's manager.
      *
-     * @return a new vector of {@link #numel()} elements
+     * <p>For a tree of several leaves the vector is a new array; for a tree of one leaf it is a
+     * flattened view that shares the leaf's storage, so writing into it writes into the leaf. Treat
+     * the result as read-only, or {@link NDArray#duplicate()} it before writing.
+     *
+     * @return a vector of {@link #numel()} elements (the caller may close it)
      */
     public NDArray ravel() {
         if (leaves.size() == 1) {
@@ -434,8 +439,11 @@ public final class TensorTree implements AutoCloseable {
      * Concatenates leaves that share a leading dimension {@code n} (per-sample gradients, samples)
      * into one {@code (n, P)} matrix, each row the raveled tree of one sample.
      *
+     * <p>As with {@link #ravel()}, the matrix of a one-leaf tree is a view sharing the leaf's
+     * storage.
+     *
      * @param n the leading dimension every leaf must have
-     * @return a new {@code (n, P)} matrix
+     * @return an {@code (n, P)} matrix
      * @throws IllegalArgumentException when a leaf's leading dimension is not {@code n}
      */
     public NDArray ravelBatched(long n) {
@@ -463,8 +471,11 @@ public final class TensorTree implements AutoCloseable {
      * Splits a vector into a tree with this tree's names and shapes: the inverse of {@link
      * #ravel()}.
      *
+     * <p>The leaves are reshaped slices of {@code flat} and share its storage: writing into one
+     * writes into {@code flat}. Copy the result ({@link #copy()}) for independent arrays.
+     *
      * @param flat a vector of {@link #numel()} elements
-     * @return a new tree whose leaves are on {@code flat}'s manager
+     * @return a new tree whose leaves are views of {@code flat}, on its manager
      * @throws IllegalArgumentException when {@code flat} is not a vector of the right length
      */
     public TensorTree unravel(NDArray flat) {

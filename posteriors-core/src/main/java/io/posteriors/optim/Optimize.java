@@ -2,6 +2,7 @@ package io.posteriors.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import io.posteriors.Autodiff;
 import io.posteriors.Checks;
 import io.posteriors.LogProbFn;
@@ -74,7 +75,8 @@ public final class Optimize<B> implements Transform<OptimizeState, B> {
     public OptimizeState init(TensorTree params) {
         Checks.notNull(params, "params");
         TensorTree p = params.copy();
-        NDArray nan = p.manager().create(Double.NaN).toType(p.dataType(), false);
+        // created in the parameters' type directly: a converted float64 NaN would stay behind
+        NDArray nan = p.manager().full(new Shape(), Float.NaN, p.dataType(), p.device());
         return new OptimizeState(p, optimizer.init(p), nan, 0);
     }
 
@@ -87,7 +89,12 @@ public final class Optimize<B> implements Transform<OptimizeState, B> {
                         state.optimState().copy(),
                         state.logPosterior().duplicate(),
                         state.step());
-        return updateInPlace(copy, batch);
+        try {
+            return updateInPlace(copy, batch);
+        } catch (RuntimeException e) {
+            copy.close();
+            throw e;
+        }
     }
 
     @Override
@@ -99,6 +106,9 @@ public final class Optimize<B> implements Transform<OptimizeState, B> {
             vg.grad().forEach((k, g) -> g.negi());
             next = optimizer.stepInPlace(state.params(), vg.grad(), state.optimState());
             state.logPosterior().set(new NDIndex("..."), vg.value());
+        } catch (RuntimeException e) {
+            vg.aux().close();
+            throw e;
         } finally {
             vg.grad().close();
             vg.value().close();
