@@ -70,9 +70,9 @@ public final class DenseNormal {
                 idx[k++] = (long) i * d + j;
             }
         }
-        try (NDArray index = l.getManager().create(idx).toDevice(l.getDevice(), false);
+        try (NDArray index = ownedIndex(l, idx);
                 NDArray flat = l.reshape(-1)) {
-            return flat.get(index);
+            return flat.gather(index, 0);
         }
     }
 
@@ -107,8 +107,8 @@ public final class DenseNormal {
                         flat.getManager()
                                 .zeros(new Shape(1), flat.getDataType(), flat.getDevice());
                 NDArray padded = NDArrays.concat(new NDList(flat, zero));
-                NDArray index = flat.getManager().create(idx).toDevice(flat.getDevice(), false);
-                NDArray picked = padded.get(index)) {
+                NDArray index = ownedIndex(flat, idx);
+                NDArray picked = padded.gather(index, 0)) {
             return picked.reshape(d, d);
         }
     }
@@ -178,6 +178,23 @@ public final class DenseNormal {
     public static NDArray sample(NDArray mean, NDArray chol) {
         try (NDArray s = sample(mean, chol, 1)) {
             return s.reshape(mean.getShape());
+        }
+    }
+
+    /**
+     * Returns an int64 index array in memory that libtorch owns. An array made by {@code
+     * create(long[])} wraps memory that is freed when its handle is closed, but autograd keeps the
+     * index of a gather for the backward pass: closing the wrapper early would leave the graph
+     * reading freed memory.
+     */
+    private static NDArray ownedIndex(NDArray like, long[] idx) {
+        try (NDArray wrapped = like.getManager().create(idx)) {
+            NDArray onDevice = wrapped.toDevice(like.getDevice(), false);
+            NDArray owned = onDevice.duplicate();
+            if (onDevice != wrapped) {
+                onDevice.close();
+            }
+            return owned;
         }
     }
 
