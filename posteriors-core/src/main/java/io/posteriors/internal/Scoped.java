@@ -3,6 +3,10 @@ package io.posteriors.internal;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -10,16 +14,30 @@ import java.util.function.Supplier;
  * Runs a computation in an {@link NDScope} so that every array it creates is closed when it
  * returns, except the arrays of its result, which move to a chosen manager and to the caller's
  * scope (if the caller has one open).
+ *
+ * <p><b>Why the scope also pins Java buffers.</b> On the CPU, DJL builds an array from Java data
+ * ({@code manager.create(...)}, and the scalar of every number operand such as {@code x.mul(0.5)})
+ * by wrapping a direct {@code ByteBuffer} without copying, and frees that memory when the buffer is
+ * garbage collected after the array is closed. {@code x.mul(0.5)} closes its scalar at once, but
+ * autograd keeps it for the backward pass: a garbage collection between the forward and the
+ * backward pass would let the backward read freed memory and return a wrong gradient. While a scope
+ * is open, this class keeps every such buffer created on the thread reachable, until the outermost
+ * scope closes (after the backward pass). It reads DJL's private fields by reflection; if a future
+ * DJL renames them, pinning is skipped and a warning is printed once.
  */
 public final class Scoped {
+
+    private static final Field SCOPE_RESOURCES = field(NDScope.class, "resources");
+    private static final Field DATA_REF = field(ai.djl.pytorch.engine.PtNDArray.class, "dataRef");
+    private static final ThreadLocal<List<Object>> PINNED = new ThreadLocal<>();
 
     private Scoped() {}
 
     /**
      * Runs {@code body}; closes every array created during it except those {@code outputs} lists,
-     * which are attached to {@code owner}.
+     * which are attached to {@code owner}. The outputs must be arrays created by {@code body}.
      *
-     * @param owner the manager that owns the result's arrays
+     * @param owner the manager that owns the result's arrays, or null to leave them where they are
      * @param body the computation
      * @param outputs the arrays of the result to keep
      * @param <T> the result type
@@ -28,11 +46,19 @@ public final class Scoped {
     public static <T> T call(
             NDManager owner, Supplier<T> body, Function<T, Iterable<NDArray>> outputs) {
         T result;
+        boolean outermost = PINNED.get() == null;
+        if (outermost) {
+            PINNED.set(new ArrayList<>());
+        }
         try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
+            pin(scope);
             result = body.get();
             for (NDArray a : outputs.apply(result)) {
                 NDScope.unregister(a);
+            }
+        } finally {
+            if (outermost) {
+                PINNED.remove();
             }
         }
         for (NDArray a : outputs.apply(result)) {
@@ -52,7 +78,7 @@ public final class Scoped {
      * @return the result
      */
     public static NDArray one(Supplier<NDArray> body) {
-        return call(null, body, java.util.List::of);
+        return call(null, body, List::of);
     }
 
     /**
@@ -62,9 +88,64 @@ public final class Scoped {
      * @param body the computation
      */
     public static void run(Runnable body) {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            body.run();
+        call(
+                null,
+                () -> {
+                    body.run();
+                    return null;
+                },
+                r -> List.of());
+    }
+
+    /** Makes the scope remember, in the thread's pin list, the Java buffer of each new array. */
+    private static void pin(NDScope scope) {
+        if (SCOPE_RESOURCES == null || DATA_REF == null) {
+            return;
+        }
+        List<Object> pinned = PINNED.get();
+        try {
+            SCOPE_RESOURCES.set(scope, new PinningMap(pinned));
+        } catch (IllegalAccessException e) {
+            // cannot happen: the field was made accessible
+        }
+    }
+
+    /** The scope's resource map, which also keeps each array's Java buffer reachable. */
+    private static final class PinningMap extends IdentityHashMap<NDArray, NDArray> {
+        private static final long serialVersionUID = 1L;
+        private final transient List<Object> pinned;
+
+        PinningMap(List<Object> pinned) {
+            this.pinned = pinned;
+        }
+
+        @Override
+        public NDArray put(NDArray key, NDArray value) {
+            if (key instanceof ai.djl.pytorch.engine.PtNDArray) {
+                try {
+                    Object buffer = DATA_REF.get(key);
+                    if (buffer != null) {
+                        pinned.add(buffer);
+                    }
+                } catch (IllegalAccessException e) {
+                    // cannot happen: the field was made accessible
+                }
+            }
+            return super.put(key, value);
+        }
+    }
+
+    private static Field field(Class<?> type, String name) {
+        try {
+            Field f = type.getDeclaredField(name);
+            f.setAccessible(true);
+            return f;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            System.err.printf(
+                    "posteriors: cannot pin DJL's Java buffers (%s.%s: %s); gradients of functions"
+                            + " with number operands may be wrong after a garbage collection%n",
+                    type.getSimpleName(), name, e);
+            return null;
         }
     }
 }
