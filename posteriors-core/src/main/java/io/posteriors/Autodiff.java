@@ -545,14 +545,15 @@ public final class Autodiff {
      */
     public static <B> TensorTree diagGgn(
             ForwardFn<B> forward, OuterFn<B> outer, TensorTree params, B batch) {
-        NDArray diag = ggnParts(forward, outer, params, batch, true);
-        return Scoped.call(
-                params.manager(),
-                () -> {
-                    TensorTree t = params.unravel(diag);
-                    return t.map(NDArray::duplicate);
-                },
-                TensorTree::leaves);
+        try (NDArray diag = ggnParts(forward, outer, params, batch, true)) {
+            return Scoped.call(
+                    params.manager(),
+                    () -> {
+                        TensorTree t = params.unravel(diag);
+                        return t.map(NDArray::duplicate);
+                    },
+                    TensorTree::leaves);
+        }
     }
 
     /**

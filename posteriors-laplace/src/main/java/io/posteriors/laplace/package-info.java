@@ -1,2 +1,14 @@
-/** Diagonal and dense Laplace approximations: empirical Fisher, GGN, Hessian. */
+/**
+ * Diagonal and dense Laplace approximations: empirical Fisher, GGN, Hessian (posteriors' {@code
+ * posteriors.laplace}).
+ *
+ * <p>{@link io.posteriors.laplace.DiagFisher} and {@link io.posteriors.laplace.DiagGgn} accumulate
+ * a diagonal precision in a {@link io.posteriors.laplace.DiagLaplaceState}; {@link
+ * io.posteriors.laplace.DenseFisher}, {@link io.posteriors.laplace.DenseGgn} and {@link
+ * io.posteriors.laplace.DenseHessian} a dense one in a {@link
+ * io.posteriors.laplace.DenseLaplaceState}. Each transform adds one batch's curvature at fixed
+ * parameters, so a pass over the data in minibatches equals one full-batch update, and each class
+ * samples from and evaluates the log density of its Gaussian at a temperature that scales the
+ * covariance (T = 1 the Laplace posterior, T = 0 the mean). See {@code docs/laplace.md}.
+ */
 package io.posteriors.laplace;
