@@ -15,8 +15,7 @@ import io.posteriors.DiagNormal;
 import io.posteriors.ForwardFn;
 import io.posteriors.FunctionalModel;
 import io.posteriors.LogLikelihoods;
-import io.posteriors.LogProb;
-import io.posteriors.LogProbFn;
+import io.posteriors.ModelLogPosterior;
 import io.posteriors.ModelOutput;
 import io.posteriors.OuterFn;
 import io.posteriors.TensorTree;
@@ -144,17 +143,15 @@ public final class Problem implements AutoCloseable {
 
     /**
      * Returns the log posterior of a batch: mean log likelihood plus log prior over N, with the
-     * logits as aux.
+     * logits as aux. It is a {@link ModelLogPosterior}, so per-sample methods (Laplace, EKF) take
+     * the fast per-sample path.
      *
      * @return the function
      */
-    public LogProbFn<Batch> logPosterior() {
-        return (p, b) -> {
-            NDArray logits = logits(p, b.x());
-            NDArray ll = LogLikelihoods.categorical(logits, b.y()).mean();
-            NDArray prior = DiagNormal.logProb(p, 0.0, 1.0, true);
-            return LogProb.of(ll.add(prior.div(N)), logits);
-        };
+    public ModelLogPosterior<Batch> logPosterior() {
+        return ModelLogPosterior.<Batch>builder(model, b -> new NDList(b.x()), Problem::logLik)
+                .prior(p -> DiagNormal.logProb(p, 0.0, 1.0, true), N)
+                .build();
     }
 
     /**
@@ -162,11 +159,8 @@ public final class Problem implements AutoCloseable {
      *
      * @return the function
      */
-    public LogProbFn<Batch> perSampleLogLikelihood() {
-        return (p, b) -> {
-            NDArray logits = logits(p, b.x());
-            return LogProb.of(LogLikelihoods.categorical(logits, b.y()), logits);
-        };
+    public ModelLogPosterior<Batch> perSampleLogLikelihood() {
+        return logLikelihood().perSample();
     }
 
     /**
@@ -174,11 +168,13 @@ public final class Problem implements AutoCloseable {
      *
      * @return the function
      */
-    public LogProbFn<Batch> logLikelihood() {
-        return (p, b) -> {
-            NDArray logits = logits(p, b.x());
-            return LogProb.of(LogLikelihoods.categorical(logits, b.y()).mean(), logits);
-        };
+    public ModelLogPosterior<Batch> logLikelihood() {
+        return ModelLogPosterior.<Batch>builder(model, b -> new NDList(b.x()), Problem::logLik)
+                .build();
+    }
+
+    private static NDArray logLik(NDArray logits, Batch b) {
+        return LogLikelihoods.categorical(logits, b.y());
     }
 
     /**
