@@ -11,6 +11,7 @@ import io.posteriors.ForwardFn;
 import io.posteriors.Linalg;
 import io.posteriors.LogProbFn;
 import io.posteriors.OuterFn;
+import io.posteriors.PerSample;
 import io.posteriors.Scalars;
 import io.posteriors.Schedule;
 import io.posteriors.Step;
@@ -20,6 +21,7 @@ import io.posteriors.internal.Scoped;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * An extended Kalman filter with a dense Gaussian over the raveled parameters, for online learning
@@ -43,21 +45,27 @@ import java.util.Map;
  * mu'       = mu + lr Sigma' g          (a natural-gradient step)
  * </pre>
  *
- * <p>The curvature is the empirical Fisher by default (posteriors' choice; with {@code perSample}
- * the log likelihood is the mean of n per-sample values, {@code g = (1/n) sum_i g_i} and {@code F =
- * (1/n) sum_i g_i g_i^T}; without it the batch is one observation and {@code F = g g^T}), or, given
- * a forward function and an outer log likelihood ({@link Builder#ggn}), the generalised
- * Gauss-Newton matrix {@code F = J^T H J}, H the Hessian of the negative outer log likelihood in
- * the outputs (divided by n with {@code perSample}, as the outer function sums over the batch).
- * That is the classical EKF: for Gaussian observations {@code y = h(theta) + v}, {@code v ~ N(0,
- * R)}, it gives {@code F = J^T R^-1 J} and {@code g = J^T R^-1 (y - h(mu))}, and the update is the
- * Kalman filter's on the model linearised at the mean. For a linear-Gaussian model with {@code lr =
- * 1} it is exactly the Kalman filter (Kalman, "A new approach to linear filtering and prediction
- * problems", 1960): by the Woodbury identity {@code Sigma' = (I - K J) Sigma_p} and {@code mu' = mu
- * + K (y - J mu)} with the gain {@code K = Sigma_p J^T (J Sigma_p J^T + R)^-1}.
+ * <p>Here {@code l} is the mean of the per-sample log likelihoods {@code l_i} of the n samples of
+ * the batch and {@code g = (1/n) sum_i g_i}, {@code g_i} the gradient of {@code l_i}. With {@code
+ * perSample(true)} the log likelihood returns the vector of {@code l_i}; with {@code
+ * perSample(false)} (the default, as in posteriors) it returns a scalar for a batch and the filter
+ * evaluates it on each sample as a batch of one ({@link io.posteriors.PerSample#perSamplify},
+ * posteriors' {@code per_samplify}), so both settings give the same update.
+ *
+ * <p>The curvature is the empirical Fisher by default (posteriors' choice), {@code F = (1/n) sum_i
+ * g_i g_i^T}, or, given a forward function and an outer log likelihood ({@link Builder#ggn}), the
+ * generalised Gauss-Newton matrix {@code F = J^T H J / n}, H the Hessian of the negative outer log
+ * likelihood (summed over the batch) in the outputs. That is the classical EKF: for Gaussian
+ * observations {@code y = h(theta) + v}, {@code v ~ N(0, R)}, it gives {@code F = J^T R^-1 J} and
+ * {@code g = J^T R^-1 (y - h(mu))}, and the update is the Kalman filter's on the model linearised
+ * at the mean. For a linear-Gaussian model with {@code lr = n} (the batch weighed as its summed log
+ * likelihood; {@code lr = 1} when each batch is a single observation) it is exactly the Kalman
+ * filter (Kalman, "A new approach to linear filtering and prediction problems", 1960): by the
+ * Woodbury identity {@code Sigma' = (I - K J) Sigma_p} and {@code mu' = mu + K (y - J mu)} with the
+ * gain {@code K = Sigma_p J^T (J Sigma_p J^T + R)^-1}.
  *
  * <p><b>Computation.</b> Both curvatures come as a factor {@code F = U^T U} with r rows (n
- * per-sample gradients over {@code sqrt(n)}; one gradient; or {@code diag(sqrt(w)) V^T J} from the
+ * per-sample gradients over {@code sqrt(n)}, or {@code diag(sqrt(w / n)) V^T J} from the
  * eigendecomposition {@code H = V diag(w) V^T}), and the update uses the Woodbury identity
  *
  * <pre>
@@ -75,10 +83,10 @@ import java.util.Map;
  * a scalar transition covariance to every entry of the matrix, where here a number c means {@code c
  * I}.
  *
- * <p><b>Temperature.</b> {@code lr} is the inverse temperature of the likelihood; for a per-sample
- * log likelihood {@code lr = n} weighs a batch as its summed log likelihood. As {@code lr} grows
- * (temperature to 0) the update tends to the Gauss-Newton (natural-gradient) step {@code mu' = mu +
- * F^+ g} on the directions the data inform and the covariance collapses there: optimisation.
+ * <p><b>Temperature.</b> {@code lr} is the inverse temperature of the likelihood; {@code lr = n}
+ * weighs a batch of n samples as its summed log likelihood. As {@code lr} grows (temperature to 0)
+ * the update tends to the Gauss-Newton (natural-gradient) step {@code mu' = mu + F^+ g} on the
+ * directions the data inform and the covariance collapses there: optimisation.
  *
  * <p>References: Y. Ollivier, "Online natural gradient as a Kalman filter", Electronic Journal of
  * Statistics, 2018 (arXiv:1703.00209); S. Singhal and L. Wu, "Training multilayer perceptrons with
@@ -105,18 +113,16 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
     private final Schedule lr;
     private final double transitionCov;
     private final NDArray transitionCovMatrix;
-    private final boolean perSample;
     private final double initCov;
     private final NDArray initCovMatrix;
     private final ForwardFn<B> forward;
     private final OuterFn<B> outerLogLikelihood;
 
     private DenseEkf(Builder<B> b) {
-        this.logLikelihood = b.logLikelihood;
+        this.logLikelihood = PerSample.perSampleForm(b.logLikelihood, b.perSample, b.batchSplitter);
         this.lr = b.lr;
         this.transitionCov = b.transitionCov;
         this.transitionCovMatrix = b.transitionCovMatrix;
-        this.perSample = b.perSample;
         this.initCov = b.initCov;
         this.initCovMatrix = b.initCovMatrix;
         this.forward = b.forward;
@@ -163,6 +169,7 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
         private double transitionCov = 0;
         private NDArray transitionCovMatrix;
         private boolean perSample = false;
+        private Function<B, List<B>> batchSplitter;
         private double initCov = 1;
         private NDArray initCovMatrix;
         private ForwardFn<B> forward;
@@ -203,14 +210,35 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
         }
 
         /**
-         * Sets whether the log likelihood returns one value per sample (default false: a scalar for
-         * the whole batch, which then counts as one observation of the empirical Fisher).
+         * Sets whether the log likelihood returns one value per sample (a vector); default false,
+         * as in posteriors: it returns a scalar for a batch (e.g. the mean log likelihood) and the
+         * filter evaluates it on each sample as a batch of one ({@link PerSample#perSamplify}),
+         * which gives the same per-sample values at the cost of one call per sample. Either way the
+         * filter's log likelihood is the mean of the per-sample values and the curvature is built
+         * from the per-sample gradients. A {@link io.posteriors.ModelLogPosterior} is always used
+         * in its per-sample form, whatever this says. To make a batch count as a single observation
+         * (e.g. one vector observation with correlated noise), return its log likelihood as a
+         * vector of length 1 with {@code perSample(true)}.
          *
          * @param perSample whether the log likelihood is per sample
          * @return this builder
          */
         public Builder<B> perSample(boolean perSample) {
             this.perSample = perSample;
+            return this;
+        }
+
+        /**
+         * Sets how a batch is split into one-sample batches when {@code perSample} is false. By
+         * default a batch that is an NDArray, NDList, TensorTree, List or record of these is split
+         * along dimension 0 of every array it holds ({@link PerSample#split}).
+         *
+         * @param batchSplitter returns the one-sample batches of a batch, in order
+         * @return this builder
+         * @throws NullPointerException when the splitter is null
+         */
+        public Builder<B> batchSplitter(Function<B, List<B>> batchSplitter) {
+            this.batchSplitter = Checks.notNull(batchSplitter, "batchSplitter");
             return this;
         }
 
@@ -244,12 +272,13 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
         /**
          * Uses the generalised Gauss-Newton matrix as the curvature instead of the empirical
          * Fisher. {@code outerLogLikelihood(forward(params, batch).output(), batch)} must equal the
-         * sum of what the log likelihood returns: the scalar itself, or with {@code perSample} the
-         * sum of the per-sample values (the convention of {@code
-         * ModelLogPosterior.outerLogLikelihood()} and of the Laplace GGN transforms). The filter
-         * takes the Hessian of its negative, divided by the batch size with {@code perSample} to
-         * match the mean it uses as the log likelihood. With a Gaussian observation model and
-         * {@code lr = 1} this is the classical extended Kalman filter.
+         * log likelihood summed over the samples of the batch, {@code sum_i l_i}, whatever {@code
+         * perSample} says (the convention of {@code ModelLogPosterior.outerLogLikelihood()} and of
+         * the Laplace GGN transforms). The filter takes the Hessian of its negative divided by the
+         * number of samples n, to match the mean {@code (1/n) sum_i l_i} it uses as the log
+         * likelihood; the log likelihood itself gives the gradient. With a Gaussian observation
+         * model and {@code lr = n} (1 for one observation per batch) this is the classical extended
+         * Kalman filter.
          *
          * @param forward the model's forward function (batch-first outputs)
          * @param outerLogLikelihood the log likelihood as a function of the outputs (a scalar)
@@ -355,7 +384,6 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
                             EkfCurvature.Linearisation lin =
                                     EkfCurvature.compute(
                                             logLikelihood,
-                                            perSample,
                                             forward,
                                             outerLogLikelihood,
                                             params,

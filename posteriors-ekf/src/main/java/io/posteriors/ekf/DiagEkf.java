@@ -8,11 +8,14 @@ import io.posteriors.DiagNormal;
 import io.posteriors.ForwardFn;
 import io.posteriors.LogProbFn;
 import io.posteriors.OuterFn;
+import io.posteriors.PerSample;
 import io.posteriors.Schedule;
 import io.posteriors.Step;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
 import io.posteriors.internal.Scoped;
+import java.util.List;
+import java.util.function.Function;
 
 /**
  * An extended Kalman filter with a diagonal Gaussian over the parameters, for online learning:
@@ -40,23 +43,25 @@ import io.posteriors.internal.Scoped;
  * computed as {@code sigma'^2 = sigma_p^2 / (1 + lr f sigma_p^2)}, elementwise. The curvature is
  *
  * <ul>
- *   <li>by default the empirical Fisher, posteriors' choice: with {@code perSample} the log
- *       likelihood returns one value per sample, {@code l} is their mean, {@code g = (1/n) sum_i
- *       g_i} and {@code f = (1/n) sum_i g_i^2}; without {@code perSample} the function returns a
- *       scalar and the whole batch counts as one observation, {@code f = g^2} (posteriors vmaps
- *       such a function over the samples of a tensor batch; a Java batch is opaque, so use {@code
- *       perSample} for batches of several samples);
+ *   <li>by default the empirical Fisher, posteriors' choice: {@code f = (1/n) sum_i g_i^2};
  *   <li>given a forward function and an outer log likelihood ({@link Builder#ggn}), the diagonal of
- *       the generalised Gauss-Newton matrix {@code J^T H J}, H the Hessian of the negative outer
- *       log likelihood in the outputs (divided by n with {@code perSample}, as the outer function
- *       sums over the batch): the classical EKF linearisation of the model's outputs.
+ *       the generalised Gauss-Newton matrix {@code J^T H J / n}, H the Hessian of the negative
+ *       outer log likelihood (summed over the batch) in the outputs: the classical EKF
+ *       linearisation of the model's outputs.
  * </ul>
  *
- * <p>For a per-sample log likelihood, {@code lr = n} weighs a batch as its summed log likelihood:
- * one pass then gives the (linearised, diagonal) Bayesian posterior under the prior {@code N(mu_0,
- * initSds^2)}. As {@code lr} grows (temperature {@code 1/lr} to 0) the update tends to the
- * Gauss-Newton step {@code mu' = mu + g / f} on the informed coordinates and the variances
- * collapse: optimisation with a diagonal preconditioner.
+ * <p>Here {@code l} is the mean of the per-sample log likelihoods {@code l_i} of the n samples of
+ * the batch, {@code g = (1/n) sum_i g_i} with {@code g_i} the gradient of {@code l_i}. With {@code
+ * perSample(true)} the log likelihood returns the vector of {@code l_i}; with {@code
+ * perSample(false)} (the default, as in posteriors) it returns a scalar for a batch and the filter
+ * evaluates it on each sample as a batch of one ({@link io.posteriors.PerSample#perSamplify},
+ * posteriors' {@code per_samplify}), so both settings give the same update.
+ *
+ * <p>{@code lr = n} weighs a batch of n samples as its summed log likelihood: one pass then gives
+ * the (linearised, diagonal) Bayesian posterior under the prior {@code N(mu_0, initSds^2)}. As
+ * {@code lr} grows (temperature {@code 1/lr} to 0) the update tends to the Gauss-Newton step {@code
+ * mu' = mu + g / f} on the informed coordinates and the variances collapse: optimisation with a
+ * diagonal preconditioner.
  *
  * <p>References: Y. Ollivier, "Online natural gradient as a Kalman filter", Electronic Journal of
  * Statistics, 2018 (arXiv:1703.00209), for the EKF as online natural gradient; S. Singhal and L.
@@ -79,17 +84,15 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
     private final LogProbFn<B> logLikelihood;
     private final Schedule lr;
     private final double transitionSd;
-    private final boolean perSample;
     private final double initSds;
     private final TensorTree initSdsTree;
     private final ForwardFn<B> forward;
     private final OuterFn<B> outerLogLikelihood;
 
     private DiagEkf(Builder<B> b) {
-        this.logLikelihood = b.logLikelihood;
+        this.logLikelihood = PerSample.perSampleForm(b.logLikelihood, b.perSample, b.batchSplitter);
         this.lr = b.lr;
         this.transitionSd = b.transitionSd;
-        this.perSample = b.perSample;
         this.initSds = b.initSds;
         this.initSdsTree = b.initSdsTree;
         this.forward = b.forward;
@@ -135,6 +138,7 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
         private final Schedule lr;
         private double transitionSd = 0;
         private boolean perSample = false;
+        private Function<B, List<B>> batchSplitter;
         private double initSds = 1;
         private TensorTree initSdsTree;
         private ForwardFn<B> forward;
@@ -159,14 +163,35 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
         }
 
         /**
-         * Sets whether the log likelihood returns one value per sample (default false: a scalar for
-         * the whole batch, which then counts as one observation of the empirical Fisher).
+         * Sets whether the log likelihood returns one value per sample (a vector); default false,
+         * as in posteriors: it returns a scalar for a batch (e.g. the mean log likelihood) and the
+         * filter evaluates it on each sample as a batch of one ({@link PerSample#perSamplify}),
+         * which gives the same per-sample values at the cost of one call per sample. Either way the
+         * filter's log likelihood is the mean of the per-sample values and the curvature is built
+         * from the per-sample gradients. A {@link io.posteriors.ModelLogPosterior} is always used
+         * in its per-sample form, whatever this says. To make a batch count as a single observation
+         * (e.g. one vector observation with correlated noise), return its log likelihood as a
+         * vector of length 1 with {@code perSample(true)}.
          *
          * @param perSample whether the log likelihood is per sample
          * @return this builder
          */
         public Builder<B> perSample(boolean perSample) {
             this.perSample = perSample;
+            return this;
+        }
+
+        /**
+         * Sets how a batch is split into one-sample batches when {@code perSample} is false. By
+         * default a batch that is an NDArray, NDList, TensorTree, List or record of these is split
+         * along dimension 0 of every array it holds ({@link PerSample#split}).
+         *
+         * @param batchSplitter returns the one-sample batches of a batch, in order
+         * @return this builder
+         * @throws NullPointerException when the splitter is null
+         */
+        public Builder<B> batchSplitter(Function<B, List<B>> batchSplitter) {
+            this.batchSplitter = Checks.notNull(batchSplitter, "batchSplitter");
             return this;
         }
 
@@ -215,11 +240,12 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
         /**
          * Uses the diagonal of the generalised Gauss-Newton matrix as the curvature instead of the
          * empirical Fisher. {@code outerLogLikelihood(forward(params, batch).output(), batch)} must
-         * equal the sum of what the log likelihood returns: the scalar itself, or with {@code
-         * perSample} the sum of the per-sample values (the convention of {@code
+         * equal the log likelihood summed over the samples of the batch, {@code sum_i l_i},
+         * whatever {@code perSample} says (the convention of {@code
          * ModelLogPosterior.outerLogLikelihood()} and of the Laplace GGN transforms). The filter
-         * takes the Hessian of its negative, divided by the batch size with {@code perSample} to
-         * match the mean it uses as the log likelihood.
+         * takes the Hessian of its negative divided by the number of samples n, to match the mean
+         * {@code (1/n) sum_i l_i} it uses as the log likelihood; the log likelihood itself gives
+         * the gradient.
          *
          * @param forward the model's forward function (batch-first outputs)
          * @param outerLogLikelihood the log likelihood as a function of the outputs (a scalar)
@@ -318,7 +344,6 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
                             EkfCurvature.Diagonal lin =
                                     EkfCurvature.computeDiagonal(
                                             logLikelihood,
-                                            perSample,
                                             forward,
                                             outerLogLikelihood,
                                             params,

@@ -17,18 +17,19 @@ import io.posteriors.TensorTree;
  * The linearisation both filters share: the log likelihood's value and gradient at the mean, and a
  * factor {@code U} (r-by-P) of the curvature {@code F = U^T U}.
  *
+ * <p>The log likelihood given here is always in per-sample form (a vector of n values; the filters
+ * pass a whole-batch function through {@link io.posteriors.PerSample#perSampleForm} first, as
+ * posteriors does with {@code per_samplify}), and the filter's log likelihood is their mean, so
+ * {@code g = (1/n) sum_i g_i}.
+ *
  * <ul>
- *   <li>Empirical Fisher, {@code perSample}: the log likelihood is the mean of the n per-sample
- *       values, {@code g = (1/n) sum_i g_i} and {@code F = (1/n) sum_i g_i g_i^T}, so {@code U} has
- *       rows {@code g_i / sqrt(n)}.
- *   <li>Empirical Fisher, not {@code perSample}: the batch is one observation, {@code F = g g^T}
- *       and {@code U = g^T}.
+ *   <li>Empirical Fisher: {@code F = (1/n) sum_i g_i g_i^T}, so {@code U} has rows {@code g_i /
+ *       sqrt(n)}.
  *   <li>GGN: {@code F = J^T H J / n} with J the Jacobian of the k flattened outputs, H the Hessian
- *       of the negative outer log likelihood in the outputs, and n the number of samples with
- *       {@code perSample} (the outer function sums over the batch, the filter's log likelihood is
- *       the mean), 1 without; with {@code H = V diag(w) V^T}, {@code U = diag(sqrt(max(w, 0) / n))
- *       V^T J}. Negative eigenvalues of H (a non-convex loss) are dropped, which keeps F positive
- *       semi-definite.
+ *       of the negative outer log likelihood in the outputs (the outer function sums over the
+ *       batch, the filter's log likelihood is the mean); with {@code H = V diag(w) V^T}, {@code U =
+ *       diag(sqrt(max(w, 0) / n)) V^T J}. Negative eigenvalues of H (a non-convex loss) are
+ *       dropped, which keeps F positive semi-definite.
  * </ul>
  *
  * <p>Called inside the caller's {@code NDScope}: every array it creates is registered there.
@@ -58,12 +59,11 @@ final class EkfCurvature {
     record Diagonal(NDArray value, NDArray grad, NDArray curvature, NDList aux) {}
 
     /**
-     * Computes the diagonal linearisation. For the per-sample empirical Fisher it asks {@link
+     * Computes the diagonal linearisation. For the empirical Fisher it asks {@link
      * Autodiff#perSampleGradMoments} for {@code sum_i g_i} and {@code sum_i g_i^2}, which for a
      * {@code ModelLogPosterior} of a stack of linear layers costs one reverse pass instead of n.
      *
-     * @param logLikelihood the log likelihood
-     * @param perSample whether it returns one value per sample
+     * @param logLikelihood the per-sample log likelihood
      * @param forward the forward function for the GGN, or null for the empirical Fisher
      * @param outerLogLikelihood the outer log likelihood for the GGN, or null
      * @param params the mean
@@ -75,13 +75,12 @@ final class EkfCurvature {
      */
     static <B> Diagonal computeDiagonal(
             LogProbFn<B> logLikelihood,
-            boolean perSample,
             ForwardFn<B> forward,
             OuterFn<B> outerLogLikelihood,
             TensorTree params,
             B batch,
             long step) {
-        if (forward == null && perSample) {
+        if (forward == null) {
             try {
                 Autodiff.GradMoments gm =
                         Autodiff.perSampleGradMoments(logLikelihood, params, batch);
@@ -97,7 +96,7 @@ final class EkfCurvature {
             }
         }
         Linearisation lin =
-                compute(logLikelihood, perSample, forward, outerLogLikelihood, params, batch, step);
+                compute(logLikelihood, forward, outerLogLikelihood, params, batch, step);
         return new Diagonal(
                 lin.value(), lin.grad(), lin.factor().square().sum(new int[] {0}), lin.aux());
     }
@@ -105,8 +104,7 @@ final class EkfCurvature {
     /**
      * Computes the linearisation, reporting a failure of the user's functions with the step.
      *
-     * @param logLikelihood the log likelihood
-     * @param perSample whether it returns one value per sample
+     * @param logLikelihood the per-sample log likelihood
      * @param forward the forward function for the GGN, or null for the empirical Fisher
      * @param outerLogLikelihood the outer log likelihood for the GGN, or null
      * @param params the mean
@@ -119,7 +117,6 @@ final class EkfCurvature {
      */
     static <B> Linearisation compute(
             LogProbFn<B> logLikelihood,
-            boolean perSample,
             ForwardFn<B> forward,
             OuterFn<B> outerLogLikelihood,
             TensorTree params,
@@ -127,9 +124,9 @@ final class EkfCurvature {
             long step) {
         try {
             if (forward == null) {
-                return empiricalFisher(logLikelihood, perSample, params, batch);
+                return empiricalFisher(logLikelihood, params, batch);
             }
-            return ggn(logLikelihood, perSample, forward, outerLogLikelihood, params, batch);
+            return ggn(logLikelihood, forward, outerLogLikelihood, params, batch);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     Checks.format("ekf update failed at step %d: %s", step, e.getMessage()), e);
@@ -137,29 +134,23 @@ final class EkfCurvature {
     }
 
     private static <B> Linearisation empiricalFisher(
-            LogProbFn<B> logLikelihood, boolean perSample, TensorTree params, B batch) {
-        if (perSample) {
-            Autodiff.ValueAndGrad vg = Autodiff.perSampleValueAndGrad(logLikelihood, params, batch);
-            long n = vg.value().size();
-            NDArray g = vg.grad().ravelBatched(n);
-            return new Linearisation(
-                    vg.value().mean(), g.mean(new int[] {0}), g.div(Math.sqrt(n)), vg.aux());
-        }
-        Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(logLikelihood, params, batch);
-        NDArray g = vg.grad().ravel();
-        return new Linearisation(vg.value(), g, g.reshape(1, g.size()), vg.aux());
+            LogProbFn<B> logLikelihood, TensorTree params, B batch) {
+        Autodiff.ValueAndGrad vg = Autodiff.perSampleValueAndGrad(logLikelihood, params, batch);
+        long n = vg.value().size();
+        NDArray g = vg.grad().ravelBatched(n);
+        return new Linearisation(
+                vg.value().mean(), g.mean(new int[] {0}), g.div(Math.sqrt(n)), vg.aux());
     }
 
     private static <B> Linearisation ggn(
             LogProbFn<B> logLikelihood,
-            boolean perSample,
             ForwardFn<B> forward,
             OuterFn<B> outerLogLikelihood,
             TensorTree params,
             B batch) {
         long[] samples = {1};
-        LogProbFn<B> reduced = perSample ? meanOf(logLikelihood, samples) : logLikelihood;
-        Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(reduced, params, batch);
+        Autodiff.ValueAndGrad vg =
+                Autodiff.valueAndGrad(meanOf(logLikelihood, samples), params, batch);
 
         // The Jacobian of the flattened outputs is the per-sample gradient of that vector.
         Shape[] outputShape = new Shape[1];
@@ -196,8 +187,8 @@ final class EkfCurvature {
             if (s.dimension() != 1 || s.get(0) < 1) {
                 throw new IllegalArgumentException(
                         Checks.format(
-                                "with perSample the log likelihood must return a non-empty vector"
-                                        + " with one entry per sample, got shape %s",
+                                "with perSample(true) the log likelihood must return a non-empty"
+                                        + " vector with one entry per sample, got shape %s",
                                 s));
             }
             samples[0] = s.get(0);

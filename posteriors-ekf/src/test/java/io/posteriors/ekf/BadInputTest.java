@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.posteriors.LogProb;
+import io.posteriors.LogProbFn;
 import io.posteriors.State;
 import io.posteriors.Step;
 import io.posteriors.TensorTree;
@@ -196,7 +197,7 @@ class BadInputTest {
         nanAtStep3(DiagEkf.builder(Logistic.meanLogLik(), 1.0).build());
         nanAtStep3(
                 DiagEkf.builder(Logistic.meanLogLik(), 1.0)
-                        .ggn(Logistic.forward(), Logistic.outerMean())
+                        .ggn(Logistic.forward(), Logistic.outerSum())
                         .build());
     }
 
@@ -206,7 +207,7 @@ class BadInputTest {
         nanAtStep3(DenseEkf.builder(Logistic.meanLogLik(), 1.0).transitionCov(0.1).build());
         nanAtStep3(
                 DenseEkf.builder(Logistic.meanLogLik(), 1.0)
-                        .ggn(Logistic.forward(), Logistic.outerMean())
+                        .ggn(Logistic.forward(), Logistic.outerSum())
                         .build());
     }
 
@@ -253,13 +254,47 @@ class BadInputTest {
         DiagEkf<Logistic.Batch> d =
                 DiagEkf.builder(f::apply, 1.0)
                         .perSample(true)
-                        .ggn(Logistic.forward(), Logistic.outerMean())
+                        .ggn(Logistic.forward(), Logistic.outerSum())
                         .build();
         DiagEkfState ds = d.init(params());
         assertMessage(
                 assertThrows(IllegalArgumentException.class, () -> d.update(ds, b)),
                 "step 0",
                 "vector");
+    }
+
+    @Test
+    void perSampleFalse_withAVectorLogLikelihood_isReportedWithTheStep_andNamesTheFix() {
+        DiagEkf<Logistic.Batch> t = DiagEkf.builder(Logistic.perSampleLogLik(), 1.0).build();
+        DiagEkfState s = t.init(params());
+        Logistic.Batch b = Logistic.batch(manager, new Random(3), 4, DataType.FLOAT32);
+        int arrays = manager.getManagedArrays().size();
+        assertMessage(
+                assertThrows(IllegalArgumentException.class, () -> t.update(s, b)),
+                "step 0",
+                "scalar",
+                "perSample(true)");
+        assertEquals(arrays, manager.getManagedArrays().size(), "a failed update leaks nothing");
+    }
+
+    @Test
+    void perSampleFalse_withAnUnsplittableBatch_namesTheSplitter_andASplitterFixesIt() {
+        LogProbFn<double[]> f =
+                (p, b) -> LogProb.of(p.get("b").sum().mul(b[0]).add(p.get("w").sum()));
+        DenseEkf<double[]> t = DenseEkf.<double[]>builder(f, 1.0).build();
+        DenseEkfState s = t.init(params());
+        assertMessage(
+                assertThrows(
+                        IllegalArgumentException.class, () -> t.update(s, new double[] {1, 2})),
+                "step 0",
+                "batchSplitter");
+        DenseEkf<double[]> split =
+                DenseEkf.<double[]>builder(f, 1.0)
+                        .batchSplitter(b -> List.of(new double[] {b[0]}, new double[] {b[1]}))
+                        .build();
+        try (DenseEkfState next = split.update(split.init(params()), new double[] {1, 2}).state()) {
+            assertEquals(1, next.step());
+        }
     }
 
     /** A log likelihood that returns a scalar where a per-sample vector is expected. */

@@ -39,7 +39,7 @@ class DenseEkfContractTest {
         @Override
         public Transform<DenseEkfState, Logistic.Batch> transform(NDManager manager) {
             return DenseEkf.builder(Logistic.meanLogLik(), 2.0)
-                    .ggn(Logistic.forward(), Logistic.outerMean())
+                    .ggn(Logistic.forward(), Logistic.outerSum())
                     .initCov(0.25)
                     .build();
         }
@@ -55,7 +55,7 @@ class DenseEkfContractTest {
         }
     }
 
-    /** A full transition covariance and a whole-batch log likelihood (one-row factor). */
+    /** A full transition covariance and a batch-mean log likelihood evaluated per sample. */
     @Nested
     class MatrixTransition implements TransformContract<DenseEkfState, Logistic.Batch> {
         @Override

@@ -39,7 +39,7 @@ class DiagEkfContractTest {
         @Override
         public Transform<DiagEkfState, Logistic.Batch> transform(NDManager manager) {
             return DiagEkf.builder(Logistic.meanLogLik(), 2.0)
-                    .ggn(Logistic.forward(), Logistic.outerMean())
+                    .ggn(Logistic.forward(), Logistic.outerSum())
                     .initSds(0.5)
                     .build();
         }

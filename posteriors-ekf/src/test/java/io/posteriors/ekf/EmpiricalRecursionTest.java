@@ -26,6 +26,14 @@ import org.junit.jupiter.params.provider.EnumSource;
  * regression at the reference's own mean (the diagonal filter keeps diag F). The filters compute
  * the same by the Woodbury identity (dense) or elementwise (diagonal), so agreement to 1e-8 of the
  * largest entry at every step of 40 checks the algebra, the curvature and the ravel order.
+ *
+ * <p>Every way of giving the log likelihood defines the same recursion, as in posteriors: g is the
+ * gradient of the mean per-sample log likelihood and the empirical Fisher {@code F = (1/n) sum_i
+ * g_i g_i^T}, whether the function returns the per-sample vector ({@code perSample(true)}) or a
+ * scalar for a batch that the filter evaluates on each sample alone ({@code perSample(false)},
+ * posteriors' {@code per_samplify}) — the batch mean and the batch sum both give the per-sample
+ * values then — or a scalar with a hand-written batch splitter. The GGN is {@code (1/n) sum_i s_i
+ * (1 - s_i) a_i a_i^T} in every case, the outer function summing over the batch.
  */
 class EmpiricalRecursionTest {
 
@@ -38,9 +46,11 @@ class EmpiricalRecursionTest {
     /** The curvature under test. */
     enum Curvature {
         FISHER_PER_SAMPLE,
-        FISHER_WHOLE_BATCH,
+        FISHER_PER_SAMPLIFIED_MEAN,
+        FISHER_PER_SAMPLIFIED_SUM,
+        FISHER_SPLITTER,
         GGN_PER_SAMPLE,
-        GGN_WHOLE_BATCH
+        GGN_PER_SAMPLIFIED_MEAN
     }
 
     private NDManager manager;
@@ -143,14 +153,17 @@ class EmpiricalRecursionTest {
         return switch (c) {
             case FISHER_PER_SAMPLE ->
                     DenseEkf.builder(Logistic.perSampleLogLik(), lr).perSample(true);
-            case FISHER_WHOLE_BATCH -> DenseEkf.builder(Logistic.meanLogLik(), lr);
+            case FISHER_PER_SAMPLIFIED_MEAN -> DenseEkf.builder(Logistic.meanLogLik(), lr);
+            case FISHER_PER_SAMPLIFIED_SUM -> DenseEkf.builder(Logistic.sumLogLik(), lr);
+            case FISHER_SPLITTER ->
+                    DenseEkf.builder(Logistic.meanLogLik(), lr).batchSplitter(Logistic::rows);
             case GGN_PER_SAMPLE ->
                     DenseEkf.builder(Logistic.perSampleLogLik(), lr)
                             .perSample(true)
                             .ggn(Logistic.forward(), Logistic.outerSum());
-            case GGN_WHOLE_BATCH ->
+            case GGN_PER_SAMPLIFIED_MEAN ->
                     DenseEkf.builder(Logistic.meanLogLik(), lr)
-                            .ggn(Logistic.forward(), Logistic.outerMean());
+                            .ggn(Logistic.forward(), Logistic.outerSum());
         };
     }
 
@@ -158,14 +171,17 @@ class EmpiricalRecursionTest {
         return switch (c) {
             case FISHER_PER_SAMPLE ->
                     DiagEkf.builder(Logistic.perSampleLogLik(), lr).perSample(true);
-            case FISHER_WHOLE_BATCH -> DiagEkf.builder(Logistic.meanLogLik(), lr);
+            case FISHER_PER_SAMPLIFIED_MEAN -> DiagEkf.builder(Logistic.meanLogLik(), lr);
+            case FISHER_PER_SAMPLIFIED_SUM -> DiagEkf.builder(Logistic.sumLogLik(), lr);
+            case FISHER_SPLITTER ->
+                    DiagEkf.builder(Logistic.meanLogLik(), lr).batchSplitter(Logistic::rows);
             case GGN_PER_SAMPLE ->
                     DiagEkf.builder(Logistic.perSampleLogLik(), lr)
                             .perSample(true)
                             .ggn(Logistic.forward(), Logistic.outerSum());
-            case GGN_WHOLE_BATCH ->
+            case GGN_PER_SAMPLIFIED_MEAN ->
                     DiagEkf.builder(Logistic.meanLogLik(), lr)
-                            .ggn(Logistic.forward(), Logistic.outerMean());
+                            .ggn(Logistic.forward(), Logistic.outerSum());
         };
     }
 
@@ -184,7 +200,10 @@ class EmpiricalRecursionTest {
     private static double[][] curvature(Curvature c, double[] theta, Logistic.Batch b) {
         double[][] f = new double[3][3];
         switch (c) {
-            case FISHER_PER_SAMPLE -> {
+            case FISHER_PER_SAMPLE,
+                    FISHER_PER_SAMPLIFIED_MEAN,
+                    FISHER_PER_SAMPLIFIED_SUM,
+                    FISHER_SPLITTER -> {
                 double[][] gs = Logistic.perSampleGrads(theta, b);
                 for (double[] gi : gs) {
                     for (int r = 0; r < 3; r++) {
@@ -194,15 +213,7 @@ class EmpiricalRecursionTest {
                     }
                 }
             }
-            case FISHER_WHOLE_BATCH -> {
-                double[] g = grad(theta, b);
-                for (int r = 0; r < 3; r++) {
-                    for (int k = 0; k < 3; k++) {
-                        f[r][k] = g[r] * g[k];
-                    }
-                }
-            }
-            case GGN_PER_SAMPLE, GGN_WHOLE_BATCH -> f = Logistic.meanGgn(theta, b);
+            case GGN_PER_SAMPLE, GGN_PER_SAMPLIFIED_MEAN -> f = Logistic.meanGgn(theta, b);
         }
         return f;
     }

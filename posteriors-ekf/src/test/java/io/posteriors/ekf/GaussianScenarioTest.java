@@ -28,20 +28,23 @@ import org.junit.jupiter.api.Test;
  * posteriors' EKF scenario ({@code tests/ekf/utils.py}): the log likelihood is a 3-D Gaussian log
  * density {@code log N(theta | m, C)} with m ~ N(0, I) and C = A A^T, A standard Normal; starting
  * at zero, 1000 steps with lr 0.1 must reach m, and the log likelihood must rise. The parameters
- * are a tree of two leaves (a: 2, b: 1), in float32 as in posteriors.
+ * are a tree of two leaves (a: 2, b: 1), in float32 as in posteriors. As there, the batch is {@code
+ * arange(3)} as a (3, 1) array that the log likelihood ignores, and the filters run with their
+ * default {@code perSample(false)}: the function is evaluated on each of the three rows as a batch
+ * of one (posteriors' {@code per_samplify}), which gives three equal per-sample gradients g.
  *
- * <p>Whether the empirical-Fisher filter reaches m depends on the draw. With the whole batch as one
- * observation, {@code F = g g^T} and Sherman-Morrison give {@code ln det(precision)} a rise of
- * {@code ln(1 + lr g^T Sigma g)} per step, while the log likelihood gains about {@code lr g^T Sigma
- * g}: to first order in lr the precision's log determinant grows by the log likelihood gained, so a
- * start D nats below the optimum shrinks the steps by about {@code e^-D}. Far from the optimum the
- * empirical Fisher overstates the curvature (g g^T against the true C^-1) and the filter freezes. A
- * float64 simulation of both recursions over 30 draws (java.util.Random seeds 0-29) reached m
- * within 1e-4 in 1000 steps for 6 of the 8 draws with D below 1 nat (the other two by step 1800)
- * and for none of the 15 with D above 5 (not even in 5000 steps); posteriors' own test passes
- * because its seed draws a small D. So the target here is the first draw, in seed order, whose
- * deficit {@code D = m^T C^-1 m / 2} is at most 1 nat, a condition fixed before running any filter
- * (it is seed 3, D = 0.22).
+ * <p>Whether the empirical-Fisher filter reaches m depends on the draw. With equal per-sample
+ * gradients, {@code F = (1/3) sum_i g g^T = g g^T} and Sherman-Morrison give {@code ln
+ * det(precision)} a rise of {@code ln(1 + lr g^T Sigma g)} per step, while the log likelihood gains
+ * about {@code lr g^T Sigma g}: to first order in lr the precision's log determinant grows by the
+ * log likelihood gained, so a start D nats below the optimum shrinks the steps by about {@code
+ * e^-D}. Far from the optimum the empirical Fisher overstates the curvature (g g^T against the true
+ * C^-1) and the filter freezes. A float64 simulation of both recursions over 30 draws
+ * (java.util.Random seeds 0-29) reached m within 1e-4 in 1000 steps for 6 of the 8 draws with D
+ * below 1 nat (the other two by step 1800) and for none of the 15 with D above 5 (not even in 5000
+ * steps); posteriors' own test passes because its seed draws a small D. So the target here is the
+ * first draw, in seed order, whose deficit {@code D = m^T C^-1 m / 2} is at most 1 nat, a condition
+ * fixed before running any filter (it is seed 3, D = 0.22).
  */
 class GaussianScenarioTest {
 
@@ -83,11 +86,19 @@ class GaussianScenarioTest {
     }
 
     /** -(theta - m)^T C^-1 (theta - m) / 2, the log density up to its constant. */
-    private LogProbFn<Void> logLik() {
-        return (p, b) -> {
-            NDArray d = p.ravel().sub(targetArray).reshape(3, 1);
-            return LogProb.of(d.transpose().matMul(precision).matMul(d).reshape().mul(-0.5));
-        };
+    private NDArray logDensity(TensorTree p) {
+        NDArray d = p.ravel().sub(targetArray).reshape(3, 1);
+        return d.transpose().matMul(precision).matMul(d).reshape().mul(-0.5);
+    }
+
+    /** The log density as a log likelihood of a batch it ignores (a scalar), as in posteriors. */
+    private LogProbFn<NDArray> logLik() {
+        return (p, b) -> LogProb.of(logDensity(p));
+    }
+
+    /** posteriors' batch: {@code torch.arange(3).reshape(-1, 1)}. */
+    private NDArray batch() {
+        return manager.arange(3).reshape(3, 1);
     }
 
     private TensorTree zeros() {
@@ -111,12 +122,15 @@ class GaussianScenarioTest {
      * With the GGN (here the exact Hessian {@code -C^-1}) each step is the exact Bayesian update of
      * a Gaussian, so after t steps from N(0, I) the state is {@code N(K lr t C^-1 m, K)} with
      * {@code K = (I + lr t C^-1)^-1}: the prior times the likelihood at inverse temperature lr t,
-     * computed here in closed form with Commons Math. This holds for any draw of m and C.
+     * computed here in closed form with Commons Math. This holds for any draw of m and C. The
+     * parameters themselves are the outputs, so the step's data is one observation: the log
+     * likelihood is a vector of length 1 with {@code perSample(true)}.
      */
     @Test
     void denseEkf_ggn_isTheTemperedBayesianPosteriorInClosedForm() {
         DenseEkf<Void> t =
-                DenseEkf.builder(logLik(), 0.1)
+                DenseEkf.<Void>builder((p, b) -> LogProb.of(logDensity(p).reshape(1)), 0.1)
+                        .perSample(true)
                         .ggn(
                                 (p, b) -> ModelOutput.of(p.ravel()),
                                 (o, b) -> {
@@ -160,11 +174,12 @@ class GaussianScenarioTest {
         }
     }
 
-    private <S extends State> void run(Transform<S, Void> t) {
+    private <S extends State> void run(Transform<S, NDArray> t) {
         S state = t.init(zeros());
+        NDArray batch = batch();
         double first = Double.NaN;
         for (int i = 0; i < 1000; i++) {
-            Step<S> step = t.update(state, null);
+            Step<S> step = t.update(state, batch);
             step.aux().close();
             state.close();
             state = step.state();

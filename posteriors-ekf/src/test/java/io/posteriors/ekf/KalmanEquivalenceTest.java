@@ -12,6 +12,7 @@ import io.posteriors.LogProbFn;
 import io.posteriors.ModelOutput;
 import io.posteriors.OuterFn;
 import io.posteriors.TensorTree;
+import java.util.List;
 import java.util.Random;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.ArrayRealVector;
@@ -30,6 +31,12 @@ import org.junit.jupiter.api.Test;
  * filter in Commons Math matrices: predict P + Q, then K = P H^T (H P H^T + R)^-1, x + K (y - H x)
  * and (I - K H) P. (Commons Math's own {@code KalmanFilter} cannot serve: it fixes H at
  * construction and its Cholesky step rejects H P H^T + R for rounding-level asymmetry.)
+ *
+ * <p>Each step's data is a single observation (two correlated coordinates), not a batch of
+ * independent samples along dimension 0, so it must not be split into rows: the log likelihood
+ * returns it as a vector of length 1 with {@code perSample(true)}, or (first test) as a scalar with
+ * a splitter that keeps the batch whole, {@code batchSplitter(List::of)}. Either way n = 1 and lr =
+ * 1 weighs the observation once.
  */
 class KalmanEquivalenceTest {
 
@@ -56,7 +63,10 @@ class KalmanEquivalenceTest {
     void denseEkf_ggnLr1_equalsKalmanFilter_scalarTransition() {
         double q = 0.05;
         runAgainstKalman(
-                DenseEkf.builder(logLik(), 1.0).ggn(forward(), outer()).transitionCov(q),
+                DenseEkf.builder(scalarLogLik(), 1.0)
+                        .batchSplitter(List::of)
+                        .ggn(forward(), outer())
+                        .transitionCov(q),
                 MatrixUtils.createRealIdentityMatrix(3).scalarMultiply(q),
                 11);
     }
@@ -66,6 +76,7 @@ class KalmanEquivalenceTest {
         double[][] q = {{0.04, 0.01, 0.0}, {0.01, 0.02, -0.005}, {0.0, -0.005, 0.03}};
         runAgainstKalman(
                 DenseEkf.builder(logLik(), 1.0)
+                        .perSample(true)
                         .ggn(forward(), outer())
                         .transitionCov(manager.create(q)),
                 new Array2DRowRealMatrix(q),
@@ -75,7 +86,7 @@ class KalmanEquivalenceTest {
     @Test
     void denseEkf_ggnLr1_equalsKalmanFilter_noTransition() {
         runAgainstKalman(
-                DenseEkf.builder(logLik(), 1.0).ggn(forward(), outer()),
+                DenseEkf.builder(logLik(), 1.0).perSample(true).ggn(forward(), outer()),
                 new Array2DRowRealMatrix(3, 3),
                 13);
     }
@@ -148,10 +159,17 @@ class KalmanEquivalenceTest {
         };
     }
 
-    private static LogProbFn<Obs> logLik() {
+    /** The observation's log likelihood, a scalar. */
+    private static LogProbFn<Obs> scalarLogLik() {
         ForwardFn<Obs> f = forward();
         OuterFn<Obs> o = outer();
         return (p, b) -> LogProb.of(o.apply(f.apply(p, b).output(), b));
+    }
+
+    /** The observation's log likelihood as a per-sample vector of length 1. */
+    private static LogProbFn<Obs> logLik() {
+        LogProbFn<Obs> scalar = scalarLogLik();
+        return (p, b) -> LogProb.of(scalar.apply(p, b).value().reshape(1));
     }
 
     /** Entrywise within REL_TOL of the reference's largest entry (off-diagonals may be ~0). */

@@ -2,6 +2,7 @@ package io.posteriors.ekf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import io.posteriors.ForwardFn;
 import io.posteriors.LogProb;
@@ -9,7 +10,9 @@ import io.posteriors.LogProbFn;
 import io.posteriors.ModelOutput;
 import io.posteriors.OuterFn;
 import io.posteriors.TensorTree;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -66,13 +69,30 @@ final class Logistic {
         return (p, b) -> LogProb.of(bernoulli(logits(p, b), b.y()).mean());
     }
 
-    static ForwardFn<Batch> forward() {
-        return (p, b) -> ModelOutput.of(logits(p, b));
+    static LogProbFn<Batch> sumLogLik() {
+        return (p, b) -> LogProb.of(bernoulli(logits(p, b), b.y()).sum());
     }
 
-    /** The mean log likelihood as a function of the logits, matching {@link #meanLogLik()}. */
-    static OuterFn<Batch> outerMean() {
-        return (z, b) -> bernoulli(z, b.y()).mean();
+    /**
+     * Splits a batch into its one-sample batches by hand (host copies included), as a user's batch
+     * splitter would.
+     */
+    static List<Batch> rows(Batch b) {
+        List<Batch> out = new ArrayList<>();
+        for (int i = 0; i < b.ys().length; i++) {
+            NDIndex row = new NDIndex("{}:{}", i, i + 1);
+            out.add(
+                    new Batch(
+                            b.x().get(row),
+                            b.y().get(row),
+                            new double[][] {b.xs()[i]},
+                            new double[] {b.ys()[i]}));
+        }
+        return out;
+    }
+
+    static ForwardFn<Batch> forward() {
+        return (p, b) -> ModelOutput.of(logits(p, b));
     }
 
     /**

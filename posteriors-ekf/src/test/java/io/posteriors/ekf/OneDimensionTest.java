@@ -30,7 +30,7 @@ class OneDimensionTest {
     /** The curvature under test. */
     enum Curvature {
         FISHER_PER_SAMPLE,
-        FISHER_WHOLE_BATCH,
+        FISHER_PER_SAMPLIFIED,
         GGN
     }
 
@@ -69,10 +69,10 @@ class OneDimensionTest {
         if (c == Curvature.GGN) {
             diag.ggn(
                     (p, b) -> ModelOutput.of(b.a().mul(p.get("x"))),
-                    (z, b) -> Logistic.bernoulli(z, b.y()).mean());
+                    (z, b) -> Logistic.bernoulli(z, b.y()).sum());
             dense.ggn(
                     (p, b) -> ModelOutput.of(b.a().mul(p.get("x"))),
-                    (z, b) -> Logistic.bernoulli(z, b.y()).mean());
+                    (z, b) -> Logistic.bernoulli(z, b.y()).sum());
         }
         DiagEkf<Batch> d = diag.build();
         DenseEkf<Batch> e = dense.build();

@@ -8,6 +8,7 @@ import io.posteriors.LogProb;
 import io.posteriors.LogProbFn;
 import io.posteriors.ModelOutput;
 import io.posteriors.OuterFn;
+import io.posteriors.PerSample;
 import io.posteriors.TensorTree;
 import io.posteriors.internal.Scoped;
 import java.util.OptionalLong;

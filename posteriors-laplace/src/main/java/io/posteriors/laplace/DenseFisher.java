@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import io.posteriors.Autodiff;
 import io.posteriors.Checks;
 import io.posteriors.LogProbFn;
+import io.posteriors.PerSample;
 import io.posteriors.Step;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
@@ -33,9 +34,10 @@ import java.util.function.Function;
  * costs P^2 memory: use it on a small model or a subset of the parameters (last layer).
  *
  * <p>{@code perSample(false)} (the default) evaluates a whole-batch log posterior on each sample as
- * a batch of one (posteriors' {@code per_samplify}); {@code perSample(true)} takes a function that
- * returns one value per sample; a {@link io.posteriors.ModelLogPosterior} is always used in its
- * per-sample form. The per-sample gradients come from {@link Autodiff#perSampleValueAndGrad}.
+ * a batch of one (posteriors' {@code per_samplify}, {@link PerSample#perSamplify}); {@code
+ * perSample(true)} takes a function that returns one value per sample; a {@link
+ * io.posteriors.ModelLogPosterior} is always used in its per-sample form. The per-sample gradients
+ * come from {@link Autodiff#perSampleValueAndGrad}.
  *
  * <p>Temperature: {@link #sample(DenseLaplaceState, int, double)} draws from {@code N(θ*, T
  * prec^-1)}; T = 1 is the Laplace posterior and T = 0 returns θ* exactly.
@@ -129,7 +131,7 @@ public final class DenseFisher<B> implements Transform<DenseLaplaceState, B> {
         /**
          * Sets how a batch is split into one-sample batches when {@code perSample} is false. By
          * default a batch that is an NDArray, NDList, TensorTree, List or record of these is split
-         * along dimension 0 of every array it holds.
+         * along dimension 0 of every array it holds ({@link PerSample#split}).
          *
          * @param batchSplitter returns the one-sample batches of a batch, in order
          * @return this builder

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import io.posteriors.Autodiff;
 import io.posteriors.Checks;
 import io.posteriors.LogProbFn;
+import io.posteriors.PerSample;
 import io.posteriors.Step;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
@@ -35,12 +36,13 @@ import java.util.function.Function;
  *
  * <p>{@code perSample(false)} (the default) takes a log posterior of a whole batch (e.g. the mean
  * log likelihood) and evaluates it on each sample as a batch of one, as posteriors' {@code
- * per_samplify} does; {@code perSample(true)} takes a function that returns one value per sample,
- * which is faster (one forward pass per batch). A {@link io.posteriors.ModelLogPosterior} is always
- * used in its per-sample form (whatever {@code perSample} says), which gives the same values and,
- * for a {@code SequentialBlock} of {@code Linear} layers, lets {@link
- * Autodiff#perSampleGradMoments} compute {@code Σ_i g_i²} from one reverse pass without forming the
- * per-sample gradients; other functions take its generic path (one reverse pass per sample).
+ * per_samplify} does ({@link PerSample#perSamplify}); {@code perSample(true)} takes a function that
+ * returns one value per sample, which is faster (one forward pass per batch). A {@link
+ * io.posteriors.ModelLogPosterior} is always used in its per-sample form (whatever {@code
+ * perSample} says), which gives the same values and, for a {@code SequentialBlock} of {@code
+ * Linear} layers, lets {@link Autodiff#perSampleGradMoments} compute {@code Σ_i g_i²} from one
+ * reverse pass without forming the per-sample gradients; other functions take its generic path (one
+ * reverse pass per sample).
  *
  * <p>Temperature: {@link #sample(DiagLaplaceState, int, double)} draws from {@code N(θ*, T /
  * precDiag)}; T = 1 is the Laplace posterior and T = 0 returns θ* exactly (the optimisation limit).
@@ -142,7 +144,7 @@ public final class DiagFisher<B> implements Transform<DiagLaplaceState, B> {
         /**
          * Sets how a batch is split into one-sample batches when {@code perSample} is false. By
          * default a batch that is an NDArray, NDList, TensorTree, List or record of these is split
-         * along dimension 0 of every array it holds.
+         * along dimension 0 of every array it holds ({@link PerSample#split}).
          *
          * @param batchSplitter returns the one-sample batches of a batch, in order
          * @return this builder

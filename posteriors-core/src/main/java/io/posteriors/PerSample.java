@@ -1,14 +1,9 @@
-package io.posteriors.laplace;
+package io.posteriors;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
-import io.posteriors.Checks;
-import io.posteriors.LogProb;
-import io.posteriors.LogProbFn;
-import io.posteriors.ModelLogPosterior;
-import io.posteriors.TensorTree;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -22,47 +17,74 @@ import java.util.OptionalLong;
 import java.util.function.Function;
 
 /**
- * Turning a function of a batch into one value per sample: posteriors' {@code per_samplify}, which
- * evaluates the function on each sample of the batch as a batch of one (a mean over one sample is
- * that sample's value).
+ * Turns a function of a whole batch into one that returns a value per sample: posteriors' {@code
+ * per_samplify}, which evaluates the function on each sample of the batch as a batch of one (the
+ * mean over one sample is that sample's value).
  *
- * <p>posteriors maps over the leading dimension of every tensor in the batch. The Java equivalent
- * here splits a batch that is an {@link NDArray}, an {@link NDList}, a {@link TensorTree}, a {@link
- * List} or a record, recursively, slicing every array along dimension 0 (keeping it, size 1) and
- * passing anything that is not an array through unchanged. Other batch types need a splitter from
- * the caller.
+ * <p>This is what the methods with a {@code perSample} option (the empirical-Fisher Laplace
+ * transforms, the extended Kalman filters) do when {@code perSample} is false: the user writes the
+ * log density of a batch, returning a scalar, and the method differentiates the vector this class
+ * builds from it to get per-sample gradients.
+ *
+ * <p>posteriors maps over the leading dimension of every tensor in the batch ({@code torch.vmap}).
+ * Here {@link #split} does the same for a batch that is an {@link NDArray}, an {@link NDList}, a
+ * {@link TensorTree}, a {@link List} or a record, recursively: it slices every array along
+ * dimension 0 (keeping that dimension, with size 1) and passes anything that is not an array
+ * (numbers, strings, host arrays) through unchanged. Other batch types, and batches whose arrays
+ * are not all indexed by sample along dimension 0, need a splitter from the caller.
+ *
+ * <p>The generic form calls the function once per sample; a function that already returns one value
+ * per sample is faster. A {@link ModelLogPosterior} knows its per-sample form exactly, so it is
+ * returned in that form ({@link ModelLogPosterior#perSample()}), which also keeps the fast path of
+ * {@link Autodiff#perSampleGradMoments}.
+ *
+ * <pre>{@code
+ * LogProbFn<Batch> meanLogLik = (p, b) -> LogProb.of(logLik(p, b).mean());
+ * LogProbFn<Batch> perSampleLogLik = PerSample.perSamplify(meanLogLik);  // returns shape (n)
+ * Autodiff.ValueAndGrad vg = Autodiff.perSampleValueAndGrad(perSampleLogLik, params, batch);
+ * }</pre>
  */
-final class PerSample {
+public final class PerSample {
 
     private PerSample() {}
 
     /**
-     * Returns the per-sample form of a log posterior: itself when {@code perSample} is true, the
-     * per-sample form of a {@link ModelLogPosterior} (entry i is what the function gives for sample
-     * i alone, and it keeps the library's fast path), and otherwise {@link #perSamplify} with the
-     * given splitter or {@link #split}.
+     * Returns the per-sample form of {@code f}, splitting batches with {@link #split}: entry i of
+     * its value is {@code f} evaluated on the batch holding sample i alone, and its aux arrays are
+     * those of the calls stacked along a new dimension 0. A {@link ModelLogPosterior} is returned
+     * as {@link ModelLogPosterior#perSample()}.
+     *
+     * @param f a function returning a scalar for any batch
+     * @param <B> the batch type
+     * @return the per-sample function; it throws {@link IllegalArgumentException} when a batch
+     *     cannot be split, or {@code f} returns something other than a scalar for a one-sample
+     *     batch, or the aux arrays of the samples differ in number or shape
+     * @throws NullPointerException when {@code f} is null
      */
-    static <B> LogProbFn<B> perSampleForm(
-            LogProbFn<B> f, boolean perSample, Function<B, List<B>> splitter) {
-        if (f instanceof ModelLogPosterior<B> m) {
-            return m.perSample();
-        }
-        if (perSample) {
-            return f;
-        }
-        return perSamplify(f, splitter != null ? splitter : PerSample::split);
+    public static <B> LogProbFn<B> perSamplify(LogProbFn<B> f) {
+        return perSamplify(f, PerSample::split);
     }
 
     /**
-     * Returns a function whose value is the vector of {@code f} evaluated on each one-sample batch
-     * the splitter makes, with the aux arrays of the calls stacked along a new dimension 0.
+     * Returns the per-sample form of {@code f}, splitting batches with {@code splitter}: entry i of
+     * its value is {@code f} evaluated on the i-th batch the splitter returns, and its aux arrays
+     * are those of the calls stacked along a new dimension 0. A {@link ModelLogPosterior} is
+     * returned as {@link ModelLogPosterior#perSample()} (exact, whatever the splitter).
      *
      * @param f a function returning a scalar for any batch
-     * @param splitter splits a batch into its one-sample batches
+     * @param splitter splits a batch into its one-sample batches, in order
      * @param <B> the batch type
-     * @return the per-sample function
+     * @return the per-sample function; it throws {@link IllegalArgumentException} when the splitter
+     *     returns no batch, or {@code f} returns something other than a scalar for a one-sample
+     *     batch, or the aux arrays of the samples differ in number or shape
+     * @throws NullPointerException when an argument is null
      */
-    static <B> LogProbFn<B> perSamplify(LogProbFn<B> f, Function<B, List<B>> splitter) {
+    public static <B> LogProbFn<B> perSamplify(LogProbFn<B> f, Function<B, List<B>> splitter) {
+        Checks.notNull(f, "f");
+        Checks.notNull(splitter, "splitter");
+        if (f instanceof ModelLogPosterior<B> m) {
+            return m.perSample();
+        }
         return (params, batch) -> {
             List<B> parts = splitter.apply(batch);
             if (parts == null || parts.isEmpty()) {
@@ -80,9 +102,10 @@ final class PerSample {
                 if (lp.value().getShape().dimension() != 0) {
                     throw new IllegalArgumentException(
                             Checks.format(
-                                    "with perSample false the log posterior must return a scalar"
-                                            + " for a one-sample batch, got shape %s for sample"
-                                            + " %d; reduce over the batch (mean) or set"
+                                    "evaluated per sample (perSample false) the function must"
+                                            + " return a scalar for a one-sample batch, got shape"
+                                            + " %s for sample %d; reduce over the batch (mean) or,"
+                                            + " if it already returns one value per sample, set"
                                             + " perSample(true)",
                                     lp.value().getShape(), i));
                 }
@@ -91,6 +114,32 @@ final class PerSample {
             }
             return new LogProb(NDArrays.stack(values), stackAux(auxes));
         };
+    }
+
+    /**
+     * Returns the per-sample form of a function under posteriors' {@code per_sample} flag: a {@link
+     * ModelLogPosterior} in its per-sample form (whatever the flag says), otherwise {@code f}
+     * itself when {@code perSample} is true (it already returns one value per sample), and
+     * otherwise {@link #perSamplify(LogProbFn, Function)} with the splitter, or {@link
+     * #perSamplify(LogProbFn)} when the splitter is null.
+     *
+     * @param f the function
+     * @param perSample whether {@code f} returns one value per sample
+     * @param splitter splits a batch into one-sample batches, or null for {@link #split}
+     * @param <B> the batch type
+     * @return a function returning one value per sample
+     * @throws NullPointerException when {@code f} is null
+     */
+    public static <B> LogProbFn<B> perSampleForm(
+            LogProbFn<B> f, boolean perSample, Function<B, List<B>> splitter) {
+        Checks.notNull(f, "f");
+        if (f instanceof ModelLogPosterior<B> m) {
+            return m.perSample();
+        }
+        if (perSample) {
+            return f;
+        }
+        return splitter == null ? perSamplify(f) : perSamplify(f, splitter);
     }
 
     private static NDList stackAux(List<NDList> auxes) {
@@ -123,7 +172,11 @@ final class PerSample {
     }
 
     /**
-     * Splits a batch into one-sample batches by slicing every array it holds along dimension 0.
+     * Splits a batch into one-sample batches by slicing every array it holds along dimension 0 (the
+     * slices keep that dimension, with size 1). An {@link NDArray}, {@link NDList}, {@link
+     * TensorTree}, {@link List} (returned unmodifiable) or record is rebuilt with its arrays
+     * sliced, recursively; other values are shared by every part. The slices are new arrays on the
+     * managers of the originals.
      *
      * @param batch the batch
      * @param <B> the batch type
@@ -131,7 +184,7 @@ final class PerSample {
      * @throws IllegalArgumentException when the batch holds no array, an array without a leading
      *     dimension, arrays whose leading dimensions differ, or a record that cannot be rebuilt
      */
-    static <B> List<B> split(B batch) {
+    public static <B> List<B> split(B batch) {
         long n = sampleCountOrThrow(batch);
         List<B> out = new ArrayList<>((int) n);
         for (long i = 0; i < n; i++) {
@@ -143,14 +196,14 @@ final class PerSample {
     }
 
     /**
-     * Returns the number of samples of a batch when every array in it has the same leading
-     * dimension, and nothing otherwise (the batch is of a type this class cannot look into, or its
-     * arrays disagree).
+     * Returns the number of samples of a batch when every array that {@link #split} would slice has
+     * the same leading dimension, and nothing otherwise (the batch holds no array, a scalar array,
+     * or arrays that disagree).
      *
      * @param batch the batch
      * @return the sample count, if it is known
      */
-    static OptionalLong sampleCount(Object batch) {
+    public static OptionalLong sampleCount(Object batch) {
         try {
             return OptionalLong.of(sampleCountOrThrow(batch));
         } catch (IllegalArgumentException e) {
@@ -166,8 +219,8 @@ final class PerSample {
                     Checks.format(
                             "cannot split a batch of type %s into samples: it holds no NDArray"
                                     + " (supported: NDArray, NDList, TensorTree, List and records"
-                                    + " of these); pass batchSplitter(...) or a per-sample log"
-                                    + " posterior with perSample(true)",
+                                    + " of these); pass batchSplitter(...) or a per-sample"
+                                    + " function with perSample(true)",
                             batch == null ? "null" : batch.getClass().getName()));
         }
         Map.Entry<String, Long> first = dims.entrySet().iterator().next();
