@@ -1,7 +1,6 @@
 package io.posteriors;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.posteriors.internal.Scoped;
 
@@ -35,13 +34,15 @@ public final class DiagNormal {
                     NDArray total = null;
                     for (String k : x.names()) {
                         NDArray s = sd.get(k);
-                        NDArray term = x.get(k).sub(mean.get(k)).div(s).square().sum().mul(-0.5);
+                        NDArray z = x.get(k).sub(mean.get(k)).div(s);
+                        NDArray term = z.square().sum().mul(Scalars.like(z, -0.5));
                         if (normalize) {
-                            term = term.sub(s.log().sum()).sub(HALF_LOG_2PI * s.size());
+                            NDArray constant = Scalars.like(s, HALF_LOG_2PI * s.size());
+                            term = term.sub(s.log().sum()).sub(constant);
                         }
                         total = total == null ? term : total.add(term);
                     }
-                    return sameType(total, x);
+                    return total;
                 });
     }
 
@@ -65,23 +66,16 @@ public final class DiagNormal {
                     NDArray total = null;
                     for (NDArray a : x.leaves()) {
                         NDArray centred = mean == 0 ? a : a.sub(mean);
-                        NDArray term = centred.square().sum().mul(-0.5 / (sd * sd));
+                        NDArray term = centred.square().sum();
                         total = total == null ? term : total.add(term);
                     }
+                    total = total.mul(Scalars.like(total, -0.5 / (sd * sd)));
                     if (normalize) {
-                        total = total.sub(x.numel() * (Math.log(sd) + HALF_LOG_2PI));
+                        double constant = x.numel() * (Math.log(sd) + HALF_LOG_2PI);
+                        total = total.sub(Scalars.like(total, constant));
                     }
-                    return sameType(total, x);
+                    return total;
                 });
-    }
-
-    /**
-     * Returns the scalar in the tree's data type: operations between a 0-d float32 array and a Java
-     * double (which DJL turns into a 0-d float64 array) promote to float64.
-     */
-    private static NDArray sameType(NDArray value, TensorTree x) {
-        DataType t = x.dataType();
-        return value.getDataType() == t ? value : value.toType(t, false);
     }
 
     /**

@@ -183,7 +183,7 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
         NDArray value = perSample ? ll : ll.mean();
         if (logPrior != null) {
             NDArray prior = Objects.requireNonNull(logPrior.apply(params), "logPrior result");
-            value = value.add(prior.div(dataSize));
+            value = value.add(prior.div(Scalars.like(prior, dataSize)));
         }
         return value;
     }
@@ -199,7 +199,11 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
      * @return the scaled log prior
      */
     NDArray scaledPrior(TensorTree params) {
-        return logPrior == null ? null : logPrior.apply(params).div(dataSize);
+        if (logPrior == null) {
+            return null;
+        }
+        NDArray prior = logPrior.apply(params);
+        return prior.div(Scalars.like(prior, dataSize));
     }
 
     OutputLogLikelihood<B> logLikelihood() {

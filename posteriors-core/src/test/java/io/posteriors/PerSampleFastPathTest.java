@@ -175,4 +175,33 @@ class PerSampleFastPathTest {
                     "layerNorm=" + layerNorm);
         }
     }
+
+    @Test
+    void fastPath_float32WithPrior_isDifferentiableAndMatchesGeneric() {
+        // float32 scalars: DJL's number operands promote 0-d float32 to float64, and a cast back
+        // with toType would cut the graph; the prior must still contribute its gradient
+        SequentialBlock block = new SequentialBlock();
+        block.add(Linear.builder().setUnits(5).build());
+        block.add(Activation::relu);
+        block.add(Linear.builder().setUnits(3).build());
+        block.initialize(manager, DataType.FLOAT32, new Shape(7, 4));
+        ModelLogPosterior<Batch> f = logPosterior(block, true);
+        TensorTree params = TensorTree.fromBlock(block).copy();
+        Batch batch =
+                new Batch(
+                        manager.randomNormal(new Shape(7, 4)),
+                        manager.create(new int[] {0, 1, 2, 2, 1, 0, 1}));
+        Autodiff.GradMoments fast = Autodiff.perSampleGradMoments(f.perSample(), params, batch);
+        LogProbFn<Batch> opaque = (p, b) -> f.perSample().apply(p, b);
+        Autodiff.GradMoments generic = Autodiff.perSampleGradMoments(opaque, params, batch);
+        assertTrue(fast.sumOfSquares().allClose(generic.sumOfSquares(), 1e-4, 1e-6));
+        assertEquals(DataType.FLOAT32, f.apply(params, batch).value().getDataType());
+        // the prior's share of the gradient: grad of the prior / N equals -params / 100
+        TensorTree priorGrad =
+                Autodiff.grad(
+                        (p, b) -> LogProb.of(DiagNormal.logProb(p, 0.0, 1.0, true).div(100.0)),
+                        params,
+                        null);
+        assertTrue(priorGrad.allClose(params.map(a -> a.div(-100f)), 1e-5, 1e-7));
+    }
 }

@@ -1,0 +1,392 @@
+package io.posteriors.benchmarks;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The workloads, in run order (baselines first), with what each is compared to. Names, settings and
+ * the Python figures follow shared/reference/README.md (plain PyTorch, posteriors' code path,
+ * measured on this 2-core machine on 2026-11-23).
+ */
+final class Catalog {
+
+    private Catalog() {}
+
+    /**
+     * One workload.
+     *
+     * @param name the name in the results (the reference's where there is one)
+     * @param ref the reference's label (W1..W6) or ""
+     * @param benchmark the JMH benchmark (class canonical name + "." + method)
+     * @param baseline the workload whose median is the ratio's denominator (itself for a baseline)
+     * @param params the number of parameters of the model
+     * @param batch the batch size (0 when there is no data)
+     * @param config the settings, for the results line
+     * @param targetRatio the issue's target for the ratio, or null
+     * @param targetUs the issue's target in microseconds per step, or null
+     * @param pythonMs the plain-PyTorch reference's median (posteriors' path), or null
+     */
+    record Spec(
+            String name,
+            String ref,
+            String benchmark,
+            String baseline,
+            long params,
+            int batch,
+            String config,
+            Double targetRatio,
+            Double targetUs,
+            Double pythonMs) {
+
+        boolean isBaseline() {
+            return name.equals(baseline);
+        }
+    }
+
+    static final String SGD_MLP = "sgd-mlp";
+    static final String SGD_SMALL = "sgd-small";
+    static final String SGD_GAUSS = "sgd-gauss-2d";
+    static final String GRAD_MLP = "grad-mlp";
+
+    static List<Spec> all() {
+        long mlp = ClassificationProblem.mlpParams();
+        long small = ClassificationProblem.smallParams();
+        int b = ClassificationProblem.MLP_BATCH;
+        String mlpData = "MLP 784-256-256-10, N=60000, ";
+        String smallData = "MLP 20-32-4, N=2048, ";
+        String logPost = "log posterior = mean log lik + N(0,1) prior / N";
+        List<Spec> s = new ArrayList<>();
+        // baselines
+        s.add(
+                spec(
+                        SGD_MLP,
+                        "W2",
+                        CoreBenchmarks.SgdMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "DJL Trainer, softmax CE, Optimizer.sgd lr 1e-2",
+                        null,
+                        null,
+                        0.61));
+        s.add(
+                spec(
+                        SGD_SMALL,
+                        "",
+                        CoreBenchmarks.SgdSmall.class,
+                        "step",
+                        SGD_SMALL,
+                        small,
+                        64,
+                        smallData + "DJL Trainer, softmax CE, Optimizer.sgd lr 1e-2",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        SGD_GAUSS,
+                        "",
+                        CoreBenchmarks.SgdGauss2d.class,
+                        "step",
+                        SGD_GAUSS,
+                        2,
+                        0,
+                        "2-D Gaussian, DJL GradientCollector + plain ops, lr 0.1",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        GRAD_MLP,
+                        "",
+                        CoreBenchmarks.GradMlp.class,
+                        "call",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "Autodiff.valueAndGrad of the " + logPost,
+                        null,
+                        null,
+                        null));
+        // core
+        s.add(
+                spec(
+                        "optimize-sgd-mlp",
+                        "",
+                        CoreBenchmarks.OptimizeSgdMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "Optimize + Sgd lr 1e-2 on the mean log lik (sanity ~1)",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "optimize-sgd-logpost-mlp",
+                        "",
+                        CoreBenchmarks.OptimizeSgdLogPostMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "Optimize + Sgd lr 1e-2, " + logPost,
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "hvp-mlp",
+                        "",
+                        CoreBenchmarks.HvpMlp.class,
+                        "call",
+                        GRAD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "Autodiff.hvp of the " + logPost + " (ratio vs grad-mlp)",
+                        4.0,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "linearized-forward-diag-mlp",
+                        "",
+                        CoreBenchmarks.LinearizedForwardDiagMlp.class,
+                        "call",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "Autodiff.linearizedForwardDiag, sd 0.01, 64 x 10 outputs",
+                        null,
+                        null,
+                        null));
+        // sgmcmc
+        s.add(
+                spec(
+                        "sghmc-mlp",
+                        "W1",
+                        SgmcmcBenchmarks.SghmcMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData
+                                + "lr 1e-2, alpha 0.01, beta 0, sigma 1, T 1/N, momenta 0; "
+                                + logPost,
+                        1.5,
+                        null,
+                        3.62));
+        s.add(
+                spec(
+                        "sgld-mlp",
+                        "",
+                        SgmcmcBenchmarks.SgldMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "lr 1e-2, beta 0, T 1/N; " + logPost,
+                        1.5,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "sgnht-mlp",
+                        "",
+                        SgmcmcBenchmarks.SgnhtMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData
+                                + "lr 1e-2, alpha 0.01, beta 0, sigma 1, T 1/N, momenta 0; "
+                                + logPost,
+                        1.5,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "baoa-mlp",
+                        "",
+                        SgmcmcBenchmarks.BaoaMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "lr 1e-2, alpha 0.01, sigma 1, T 1/N, momenta 0; " + logPost,
+                        1.5,
+                        null,
+                        null));
+        // laplace
+        s.add(
+                spec(
+                        "laplace-diag-fisher",
+                        "W3",
+                        LaplaceBenchmarks.DiagFisherMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData
+                                + "DiagFisher, per-sample log posterior (perSample true), one"
+                                + " batch per update",
+                        3.0,
+                        null,
+                        144.0));
+        s.add(
+                spec(
+                        "laplace-diag-ggn-mlp",
+                        "",
+                        LaplaceBenchmarks.DiagGgnMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "DiagGgn of the summed log lik, one batch per" + " update",
+                        null,
+                        null,
+                        null));
+        // vi
+        s.add(
+                spec(
+                        "vi-diag",
+                        "W4",
+                        ViBenchmarks.DiagViMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData
+                                + "DiagVi, 1 sample, Adam lr 1e-3, stl, T 1/N, init log sd 0; "
+                                + logPost,
+                        2.0,
+                        null,
+                        8.25));
+        // ekf
+        s.add(
+                spec(
+                        "ekf-diag-fisher",
+                        "W5",
+                        EkfBenchmarks.DiagEkfMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData
+                                + "DiagEkf, per-sample log lik = -cross entropy, lr 1e-3,"
+                                + " transition sd 0, init sd 1",
+                        3.0,
+                        null,
+                        77.6));
+        // dense methods on the small model
+        s.add(
+                spec(
+                        "laplace-dense-fisher-small",
+                        "",
+                        LaplaceBenchmarks.DenseFisherSmall.class,
+                        "step",
+                        SGD_SMALL,
+                        small,
+                        64,
+                        smallData + "DenseFisher (804 x 804), per-sample log posterior",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "laplace-dense-ggn-small",
+                        "",
+                        LaplaceBenchmarks.DenseGgnSmall.class,
+                        "step",
+                        SGD_SMALL,
+                        small,
+                        64,
+                        smallData + "DenseGgn (804 x 804) of the summed log" + " lik",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "laplace-dense-hessian-small",
+                        "",
+                        LaplaceBenchmarks.DenseHessianSmall.class,
+                        "step",
+                        SGD_SMALL,
+                        small,
+                        64,
+                        smallData + "DenseHessian (804 x 804) of the " + logPost,
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "vi-dense-small",
+                        "",
+                        ViBenchmarks.DenseViSmall.class,
+                        "step",
+                        SGD_SMALL,
+                        small,
+                        64,
+                        smallData + "DenseVi, 1 sample, Adam lr 1e-3, stl, T 1/N; " + logPost,
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "ekf-dense-small",
+                        "",
+                        EkfBenchmarks.DenseEkfSmall.class,
+                        "step",
+                        SGD_SMALL,
+                        small,
+                        64,
+                        smallData
+                                + "DenseEkf (804 x 804), per-sample log lik, lr 1e-3,"
+                                + " transition cov 0, init cov 1",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "sghmc-gauss-2d",
+                        "W6",
+                        SgmcmcBenchmarks.SghmcGauss2d.class,
+                        "step",
+                        SGD_GAUSS,
+                        2,
+                        0,
+                        "posteriors' 2-D Gaussian scenario, lr 0.1, alpha 10, sigma sqrt(10),"
+                                + " beta 0, T 1, momenta 0",
+                        null,
+                        40.0,
+                        0.238));
+        return s;
+    }
+
+    private static Spec spec(
+            String name,
+            String ref,
+            Class<?> type,
+            String method,
+            String baseline,
+            long params,
+            int batch,
+            String config,
+            Double targetRatio,
+            Double targetUs,
+            Double pythonMs) {
+        return new Spec(
+                name,
+                ref,
+                type.getCanonicalName() + "." + method,
+                baseline,
+                params,
+                batch,
+                config,
+                targetRatio,
+                targetUs,
+                pythonMs);
+    }
+}
