@@ -2,6 +2,7 @@ package io.posteriors.sgmcmc;
 
 import ai.djl.ndarray.NDArray;
 import io.posteriors.Checks;
+import io.posteriors.Scalars;
 import io.posteriors.Schedule;
 import io.posteriors.State;
 import io.posteriors.TensorTree;
@@ -58,7 +59,12 @@ final class Support {
      * manager.
      */
     static NDArray copyLike(NDArray src, NDArray like) {
-        NDArray c = src.toType(like.getDataType(), true);
+        // DJL's toType(sameType, true) returns a new handle on the same storage, not a copy: the
+        // state would then share (and, for an array made from Java data, outlive) the source
+        NDArray c =
+                src.getDataType() == like.getDataType()
+                        ? src.duplicate()
+                        : src.toType(like.getDataType(), true);
         if (!c.getDevice().equals(like.getDevice())) {
             NDArray moved = c.toDevice(like.getDevice(), false);
             c.close();
@@ -70,9 +76,8 @@ final class Support {
 
     /** Returns a scalar array holding {@code value} in the parameters' data type and device. */
     static NDArray scalar(TensorTree params, double value) {
-        try (NDArray v = params.manager().create(value)) {
-            return copyLike(v, params.anyLeaf());
-        }
+        // made in libtorch's memory: an array created from a Java double wraps a Java buffer
+        return Scalars.like(params.anyLeaf(), value);
     }
 
     /** Returns a schedule checked at step 0, so that an obviously bad schedule fails at build. */
