@@ -290,9 +290,12 @@ public final class Autodiff {
             }
             if (r != null) {
                 NDArray rk = r.get(k);
-                // sum_i (m_i + r)^2 = sum_i m_i^2 + 2 r sum_i m_i + n r^2
-                s2 = s2.add(rk.mul(s1).mul(2)).add(rk.square().mul(n));
-                s1 = s1.add(rk.mul(n));
+                // sum_i (m_i + r)^2 = sum_i m_i^2 + r (2 sum_i m_i + n r); in place, since
+                // every fresh full-size array costs an allocation and page faults
+                NDArray nr = rk.mul(n);
+                NDArray twiceSumPlusNr = s1.mul(2).addi(nr);
+                s2.addi(twiceSumPlusNr.muli(rk));
+                s1.addi(nr);
             }
             sumOut.put(k, s1);
             sqOut.put(k, s2);

@@ -39,12 +39,34 @@ final class Gaussians {
                 });
     }
 
+    /** Returns whether the sum of every leaf is finite (a fast, sufficient test of finiteness). */
+    private static boolean sumsAreFinite(TensorTree tree) {
+        return Scoped.call(
+                null,
+                () -> {
+                    NDList sums = new NDList(tree.size());
+                    tree.forEach((k, a) -> sums.add(a.sum().toType(DataType.FLOAT64, false)));
+                    for (double v : NDArrays.stack(sums).toDoubleArray()) {
+                        if (!Double.isFinite(v)) {
+                            return false;
+                        }
+                    }
+                    return true;
+                },
+                r -> java.util.List.of());
+    }
+
     /**
      * Checks that every leaf of an increment is finite before it is added to a state.
      *
      * @throws IllegalArgumentException naming {@code what} and the first non-finite leaf
      */
     static void requireFinite(TensorTree increment, String what) {
+        if (sumsAreFinite(increment)) {
+            // NaN and infinities propagate into a sum: a finite sum of every leaf proves the
+            // increment finite with one reduction per leaf and no full-size temporaries
+            return;
+        }
         Scoped.run(
                 () -> {
                     NDList flags = new NDList(increment.size());
