@@ -761,6 +761,87 @@ public final class Autodiff {
                 });
     }
 
+    /**
+     * Returns the linearised predictive of a structured log posterior's model: outputs and their
+     * per-sample covariance {@code J_i diag(sd^2) J_i^T}, as {@link
+     * #linearizedForwardDiag(ForwardFn, TensorTree, Object, TensorTree)} gives for {@code
+     * m.forward()}.
+     *
+     * <p><b>Fast path</b> (a {@code SequentialBlock} of {@code Linear} layers and parameter-free
+     * blocks, two-dimensional outputs): one reverse pass per output column to the zero probes on
+     * the layers' outputs gives {@code delta^(c)}, and for each layer {@code cov_i[c, c'] += sum_j
+     * delta^(c)_ij delta^(c')_ij (a_i^2 . sd_W[j,:]^2 + sd_b[j]^2)}: C reverse passes instead of a
+     * Jacobian with one row per output element. Other models take the generic path.
+     *
+     * @param m the structured log posterior whose model is linearised
+     * @param params the mean of the parameters
+     * @param batch the batch
+     * @param sdDiag the standard deviations, with the parameters' structure
+     * @param <B> the batch type
+     * @return outputs, per-sample output covariances and (empty) aux, on the parameters' manager
+     */
+    public static <B> Linearized linearizedForwardDiag(
+            ModelLogPosterior<B> m, TensorTree params, B batch, TensorTree sdDiag) {
+        Checks.notNull(m, "m");
+        requireOpen(params);
+        params.requireSameStructure(sdDiag, "sdDiag");
+        if (FAST_PER_SAMPLE) {
+            Linearized fast =
+                    Scoped.call(
+                            params.manager(),
+                            () ->
+                                    TorchAutograd.withGrad(
+                                            () -> fastLinearized(m, params, batch, sdDiag)),
+                            r -> r == null ? List.of() : List.of(r.mean(), r.cov()));
+            if (fast != null) {
+                FAST_PATH_CALLS.incrementAndGet();
+                return fast;
+            }
+        }
+        return linearizedForwardDiag(m.forward(), params, batch, sdDiag);
+    }
+
+    private static <B> Linearized fastLinearized(
+            ModelLogPosterior<B> m, TensorTree params, B batch, TensorTree sdDiag) {
+        TensorTree x = leavesOf(params);
+        List<FunctionalModel.LinearProbe> probes = new ArrayList<>();
+        NDList out = m.model().forwardWithProbes(x, m.inputsOf(batch), probes);
+        if (out == null || probes.isEmpty() || sharesParameters(probes)) {
+            return null;
+        }
+        NDArray o = out.singletonOrThrow();
+        if (o.getShape().dimension() != 2) {
+            return null;
+        }
+        int c = (int) o.getShape().get(1);
+        List<NDArray> probeArrays = new ArrayList<>();
+        probes.forEach(p -> probeArrays.add(p.probe()));
+        // deltas[layer] collects, for each output column, the (n, out) gradient at the probe
+        List<NDList> deltas = new ArrayList<>();
+        probes.forEach(p -> deltas.add(new NDList(c)));
+        for (int k = 0; k < c; k++) {
+            NDArray e = o.stopGradient().zerosLike();
+            e.set(new ai.djl.ndarray.index.NDIndex(":, {}", k), 1);
+            NDList d =
+                    TorchAutograd.vjp(List.of(o), probeArrays, List.of(e), false, params.manager());
+            for (int i = 0; i < probes.size(); i++) {
+                deltas.get(i).add(d.get(i));
+            }
+        }
+        NDArray cov = null;
+        for (int i = 0; i < probes.size(); i++) {
+            FunctionalModel.LinearProbe p = probes.get(i);
+            NDArray dl = NDArrays.stack(deltas.get(i), 1); // (n, C, out)
+            NDArray w = p.input().square().matMul(sdDiag.get(p.weight()).square().transpose());
+            if (p.bias() != null) {
+                w = w.add(sdDiag.get(p.bias()).square());
+            }
+            NDArray term = dl.mul(w.expandDims(1)).matMul(dl.transpose(0, 2, 1));
+            cov = cov == null ? term : cov.add(term);
+        }
+        return new Linearized(o.stopGradient(), cov, new NDList());
+    }
+
     // ---------------------------------------------------------------------------------------
 
     /**

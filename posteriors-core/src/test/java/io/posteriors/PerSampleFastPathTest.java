@@ -204,4 +204,31 @@ class PerSampleFastPathTest {
                         null);
         assertTrue(priorGrad.allClose(params.map(a -> a.div(-100f)), 1e-5, 1e-7));
     }
+
+    @Test
+    void linearizedForward_fastPath_equalsGenericJacobianPath() {
+        for (boolean layerNorm : new boolean[] {false, true}) {
+            Block block = mlp(layerNorm, !layerNorm);
+            ModelLogPosterior<Batch> f = logPosterior(block, true);
+            TensorTree params = TensorTree.fromBlock(block).copy();
+            TensorTree sd = params.map(a -> a.onesLike().mul(0.3).add(a.abs().mul(0.1)));
+            Batch batch = batch();
+            long before = Autodiff.FAST_PATH_CALLS.get();
+            Autodiff.Linearized fast = Autodiff.linearizedForwardDiag(f, params, batch, sd);
+            assertEquals(layerNorm ? before : before + 1, Autodiff.FAST_PATH_CALLS.get());
+            ForwardFn<Batch> forward =
+                    (p, b) ->
+                            ModelOutput.of(
+                                    FunctionalModel.of(block)
+                                            .forward(p, new NDList(b.x()))
+                                            .singletonOrThrow());
+            Autodiff.Linearized generic =
+                    Autodiff.linearizedForwardDiag(forward, params, batch, sd);
+            assertEquals(new Shape(7, 3, 3), fast.cov().getShape());
+            assertTrue(fast.mean().allClose(generic.mean(), 1e-12, 1e-12, false));
+            assertTrue(
+                    fast.cov().allClose(generic.cov(), 1e-9, 1e-12, false),
+                    "layerNorm=" + layerNorm);
+        }
+    }
 }

@@ -158,7 +158,8 @@ final class Catalog {
                         SGD_MLP,
                         mlp,
                         b,
-                        mlpData + "Autodiff.linearizedForwardDiag, sd 0.01, 64 x 10 outputs",
+                        mlpData
+                                + "Autodiff.linearizedForwardDiag of the model (ModelLogPosterior), sd 0.01, 64 x 10 outputs",
                         null,
                         null,
                         null));
