@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.posteriors.Checks;
 import io.posteriors.Linalg;
+import io.posteriors.Scalars;
 import io.posteriors.TensorTree;
 import io.posteriors.internal.Scoped;
 import java.util.LinkedHashMap;
@@ -216,9 +217,9 @@ final class DenseLaplace {
                         quad = quad.reshape(new Shape());
                     }
                     double constant = -0.5 * p * (Gaussians.LOG_2PI + Math.log(temperature));
-                    return quad.mul(Gaussians.scalarLike(quad, -0.5 / temperature))
+                    return quad.mul(Scalars.like(quad, -0.5 / temperature))
                             .add(logDet.toType(quad.getDataType(), false))
-                            .add(Gaussians.scalarLike(quad, constant));
+                            .add(Scalars.like(quad, constant));
                 },
                 r -> List.of(r));
     }

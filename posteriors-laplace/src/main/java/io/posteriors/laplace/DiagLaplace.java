@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import io.posteriors.Checks;
 import io.posteriors.DiagNormal;
+import io.posteriors.Scalars;
 import io.posteriors.TensorTree;
 import io.posteriors.internal.Scoped;
 
@@ -125,9 +126,9 @@ final class DiagLaplace {
                     }
                     double constant =
                             -0.5 * s.params().numel() * (Gaussians.LOG_2PI + Math.log(temperature));
-                    return quad.mul(Gaussians.scalarLike(quad, -0.5 / temperature))
-                            .add(logDet.mul(Gaussians.scalarLike(quad, 0.5)))
-                            .add(Gaussians.scalarLike(quad, constant));
+                    return quad.mul(Scalars.like(quad, -0.5 / temperature))
+                            .add(logDet.mul(Scalars.like(quad, 0.5)))
+                            .add(Scalars.like(quad, constant));
                 },
                 r -> java.util.List.of(r));
     }

@@ -162,17 +162,4 @@ final class Gaussians {
         }
         return Checks.format("flat index %d", i);
     }
-
-    /**
-     * Returns a scalar array of {@code value} with the data type, device and manager of {@code
-     * like}, made natively (zeros plus an in-place add). Number operands ({@code a.mul(0.5)}) are
-     * not safe in code that may be differentiated: DJL makes their array from a Java direct buffer
-     * without copying, and the garbage collector may free it while the autograd graph still holds
-     * it for the backward pass.
-     */
-    static NDArray scalarLike(NDArray like, double value) {
-        return like.getManager()
-                .zeros(new Shape(), like.getDataType(), like.getDevice())
-                .addi(value);
-    }
 }
