@@ -239,18 +239,17 @@ public final class Autodiff {
 
     private static <B> GradMoments fastMoments(ModelLogPosterior<B> m, TensorTree params, B batch) {
         TensorTree x = leavesOf(params);
-        List<FunctionalModel.LinearProbe> probes = new ArrayList<>();
-        NDList out = m.model().forwardWithProbes(x, m.inputsOf(batch), probes);
-        if (out == null || probes.isEmpty() || sharesParameters(probes)) {
+        Probed probed = probedForward(m, x, batch);
+        if (probed == null) {
             return null;
         }
-        NDArray o = out.singletonOrThrow();
+        List<FunctionalModel.LinearProbe> probes = probed.probes();
+        List<NDArray> probeArrays = probed.probeArrays();
+        NDArray o = probed.output();
         NDArray ll = m.logLikelihood().apply(o, batch);
         checkVector(ll, "per-sample log likelihood");
         long n = ll.getShape().get(0);
         NDArray total = ll.sum();
-        List<NDArray> probeArrays = new ArrayList<>();
-        probes.forEach(p -> probeArrays.add(p.probe()));
         NDList deltas =
                 TorchAutograd.vjp(
                         List.of(total),
@@ -305,6 +304,26 @@ public final class Autodiff {
                 TensorTree.of(sumOut),
                 TensorTree.of(sqOut),
                 new NDList(o.stopGradient()));
+    }
+
+    /** The model run with probes: its output, the probed layers and their probe arrays. */
+    private record Probed(
+            NDArray output, List<FunctionalModel.LinearProbe> probes, List<NDArray> probeArrays) {}
+
+    /**
+     * Runs the structured model with zero probes on its Linear outputs, or returns null when the
+     * fast path does not cover it (an unknown layer with parameters, no Linear layer, or a
+     * parameter used by two layers).
+     */
+    private static <B> Probed probedForward(ModelLogPosterior<B> m, TensorTree leaves, B batch) {
+        List<FunctionalModel.LinearProbe> probes = new ArrayList<>();
+        NDList out = m.model().forwardWithProbes(leaves, m.inputsOf(batch), probes);
+        if (out == null || probes.isEmpty() || sharesParameters(probes)) {
+            return null;
+        }
+        List<NDArray> probeArrays = new ArrayList<>();
+        probes.forEach(p -> probeArrays.add(p.probe()));
+        return new Probed(out.singletonOrThrow(), probes, probeArrays);
     }
 
     private static boolean sharesParameters(List<FunctionalModel.LinearProbe> probes) {
@@ -598,16 +617,16 @@ public final class Autodiff {
 
     private static <B> TensorTree fastDiagGgn(ModelLogPosterior<B> m, TensorTree params, B batch) {
         TensorTree x = leavesOf(params);
-        List<FunctionalModel.LinearProbe> probes = new ArrayList<>();
-        NDList out = m.model().forwardWithProbes(x, m.inputsOf(batch), probes);
-        if (out == null || probes.isEmpty() || sharesParameters(probes)) {
+        Probed probed = probedForward(m, x, batch);
+        if (probed == null) {
             return null;
         }
-        NDArray o = out.singletonOrThrow();
+        List<FunctionalModel.LinearProbe> probes = probed.probes();
+        List<NDArray> probeArrays = probed.probeArrays();
+        NDArray o = probed.output();
         if (o.getShape().dimension() != 2) {
             return null;
         }
-        long n = o.getShape().get(0);
         int c = (int) o.getShape().get(1);
         // per-sample Hessian blocks of the loss with respect to the outputs, H[i, :, k]
         NDArray od = o.stopGradient();
@@ -642,8 +661,6 @@ public final class Autodiff {
         NDList eig = Linalg.eigh(hs);
         NDArray root = eig.get(0).maximum(0).sqrt(); // (n, C)
         NDArray factor = eig.get(1).mul(root.expandDims(1)); // L = V diag(sqrt(lambda+))
-        List<NDArray> probeArrays = new ArrayList<>();
-        probes.forEach(p -> probeArrays.add(p.probe()));
         Map<String, NDArray> diag = new LinkedHashMap<>();
         for (int k = 0; k < c; k++) {
             NDArray u = factor.get(new ai.djl.ndarray.index.NDIndex(":, :, {}", k));
@@ -804,18 +821,17 @@ public final class Autodiff {
     private static <B> Linearized fastLinearized(
             ModelLogPosterior<B> m, TensorTree params, B batch, TensorTree sdDiag) {
         TensorTree x = leavesOf(params);
-        List<FunctionalModel.LinearProbe> probes = new ArrayList<>();
-        NDList out = m.model().forwardWithProbes(x, m.inputsOf(batch), probes);
-        if (out == null || probes.isEmpty() || sharesParameters(probes)) {
+        Probed probed = probedForward(m, x, batch);
+        if (probed == null) {
             return null;
         }
-        NDArray o = out.singletonOrThrow();
+        List<FunctionalModel.LinearProbe> probes = probed.probes();
+        List<NDArray> probeArrays = probed.probeArrays();
+        NDArray o = probed.output();
         if (o.getShape().dimension() != 2) {
             return null;
         }
         int c = (int) o.getShape().get(1);
-        List<NDArray> probeArrays = new ArrayList<>();
-        probes.forEach(p -> probeArrays.add(p.probe()));
         // deltas[layer] collects, for each output column, the (n, out) gradient at the probe
         List<NDList> deltas = new ArrayList<>();
         probes.forEach(p -> deltas.add(new NDList(c)));
