@@ -1,7 +1,12 @@
 package io.posteriors;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -167,6 +172,162 @@ public final class Checks {
             throw new IllegalStateException(format("the manager of %s has been closed", name));
         }
         return array;
+    }
+
+    /**
+     * Returns {@code tree} when it is not null and none of its arrays or their managers is closed.
+     *
+     * @param tree the tree to check
+     * @param name the parameter name used in the message, e.g. {@code "params"}
+     * @return {@code tree}
+     * @throws NullPointerException when {@code tree} is null
+     * @throws IllegalStateException naming the leaf when an array or its manager is closed
+     */
+    public static TensorTree openTree(TensorTree tree, String name) {
+        notNull(tree, name);
+        tree.forEach((k, a) -> open(a, name + " leaf '" + k + "'"));
+        return tree;
+    }
+
+    /**
+     * Returns {@code state} when it is not null and none of its arrays is closed.
+     *
+     * @param state the state to check
+     * @param <S> the state type
+     * @return {@code state}
+     * @throws NullPointerException when {@code state} is null
+     * @throws IllegalStateException when one of its arrays or their managers is closed
+     */
+    public static <S extends State> S open(S state) {
+        notNull(state, "state");
+        for (NDArray a : state.arrays()) {
+            open(a, "state array");
+        }
+        return state;
+    }
+
+    /**
+     * Checks that {@code value} is a finite scalar array, naming the step when it is not.
+     *
+     * @param value the value, a 0-d array
+     * @param what what the value is, e.g. {@code "log posterior"} or {@code "nelbo"}
+     * @param step the step at which it was computed
+     * @throws IllegalArgumentException when {@code value} is not 0-d or not finite
+     */
+    public static void finiteScalar(NDArray value, String what, long step) {
+        notNull(value, what);
+        if (value.getShape().dimension() != 0) {
+            throw new IllegalArgumentException(
+                    format(
+                            "%s must be a scalar (shape ()), got shape %s at step %d; average or"
+                                    + " sum over the batch, or use a per-sample method",
+                            what, value.getShape(), step));
+        }
+        double d = value.toType(DataType.FLOAT64, false).getDouble();
+        if (!Double.isFinite(d)) {
+            throw new IllegalArgumentException(
+                    format(
+                            "%s must be finite, got %s at step %d; check the data of this batch"
+                                    + " and the parameters for overflow or log(0)",
+                            what, d, step));
+        }
+    }
+
+    /**
+     * Checks that every entry of every leaf of {@code tree} is finite. A finite sum of each leaf
+     * proves it with one reduction per leaf; only a failing tree is searched for its first bad
+     * entry.
+     *
+     * @param tree the tree
+     * @param what what the tree is, e.g. {@code "params"} or {@code "gradient"}
+     * @param step the step at which it was computed (use 0 for initial values)
+     * @throws IllegalArgumentException naming the first non-finite leaf, the step, the number of
+     *     non-finite entries and the first of them
+     */
+    public static void finite(TensorTree tree, String what, long step) {
+        notNull(tree, what);
+        if (sumsAreFinite(tree)) {
+            return;
+        }
+        Scopes.run(
+                () -> {
+                    List<String> names = tree.names();
+                    for (String k : names) {
+                        NDArray f = tree.get(k).isNaN().logicalOr(tree.get(k).isInfinite());
+                        if (!f.any().getBoolean()) {
+                            continue;
+                        }
+                        NDArray flat = f.flatten();
+                        long count = flat.toType(DataType.INT64, false).sum().getLong();
+                        long at = flat.toType(DataType.INT32, false).argMax().getLong();
+                        double v =
+                                tree.get(k)
+                                        .flatten()
+                                        .get(at)
+                                        .toType(DataType.FLOAT64, false)
+                                        .getDouble();
+                        throw new IllegalArgumentException(
+                                format(
+                                        "%s must be finite, got %s at leaf '%s' flat index %d at"
+                                                + " step %d (%d non-finite entries)",
+                                        what, v, k, at, step, count));
+                    }
+                });
+    }
+
+    private static boolean sumsAreFinite(TensorTree tree) {
+        return Scopes.call(
+                null,
+                () -> {
+                    NDList sums = new NDList(tree.size());
+                    tree.forEach((k, a) -> sums.add(a.sum().toType(DataType.FLOAT64, false)));
+                    for (double v : NDArrays.stack(sums).toDoubleArray()) {
+                        if (!Double.isFinite(v)) {
+                            return false;
+                        }
+                    }
+                    return true;
+                },
+                r -> List.of());
+    }
+
+    /**
+     * Checks that {@code params} fits {@code expected}: the same leaf names and, leaf by leaf, the
+     * same shape. Use it before the first model call, so a mismatch is reported by name rather than
+     * by the engine.
+     *
+     * @param params the parameters given
+     * @param expected the shapes the model needs, by leaf name
+     * @param name the parameter name used in the message
+     * @throws IllegalArgumentException naming the first leaf that is missing, extra or of another
+     *     shape, with both shapes
+     */
+    public static void shapes(
+            TensorTree params, java.util.Map<String, Shape> expected, String name) {
+        notNull(params, name);
+        for (var e : expected.entrySet()) {
+            if (!params.contains(e.getKey())) {
+                throw new IllegalArgumentException(
+                        format(
+                                "%s has no leaf '%s' (shape %s) that the model needs; it has %s",
+                                name, e.getKey(), e.getValue(), params.names()));
+            }
+            Shape got = params.get(e.getKey()).getShape();
+            if (!got.equals(e.getValue())) {
+                throw new IllegalArgumentException(
+                        format(
+                                "%s leaf '%s' must have shape %s for the model, got %s",
+                                name, e.getKey(), e.getValue(), got));
+            }
+        }
+        for (String k : params.names()) {
+            if (!expected.containsKey(k)) {
+                throw new IllegalArgumentException(
+                        format(
+                                "%s leaf '%s' is not a parameter of the model, which has %s",
+                                name, k, expected.keySet()));
+            }
+        }
     }
 
     /**

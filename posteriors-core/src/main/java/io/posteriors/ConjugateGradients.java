@@ -12,8 +12,8 @@ import java.util.function.UnaryOperator;
  *
  * <p>A is only ever applied to vectors, so it need not be formed. Use this to solve with a
  * curvature matrix that is too large to store: a Hessian ({@link Autodiff#hvp}, of a negative log
- * density), a generalised Gauss-Newton matrix ({@link Autodiff#ggnvp}, with a loss as the outer
- * function) or an empirical Fisher ({@link Autodiff#fvp}), for example to compute a damped Newton
+ * density), a generalised Gauss-Newton matrix ({@link Curvature#ggnvp}, with a loss as the outer
+ * function) or an empirical Fisher ({@link Curvature#fvp}), for example to compute a damped Newton
  * step or an inverse-curvature-vector product for a Laplace approximation. Each iteration costs one
  * product with A, one with the preconditioner and a few tree-wide inner products; in exact
  * arithmetic the method terminates in at most P iterations (P the number of elements), and usually
@@ -43,7 +43,7 @@ import java.util.function.UnaryOperator;
  * <pre>{@code
  * // a damped Gauss-Newton step, never forming the P-by-P GGN
  * ConjugateGradients cg =
- *         ConjugateGradients.builder(v -> Autodiff.ggnvp(forward, loss, params, batch, v))
+ *         ConjugateGradients.builder(v -> Curvature.ggnvp(forward, loss, params, batch, v))
  *                 .damping(1e-3)
  *                 .tolerance(1e-6)
  *                 .maxIterations(50)

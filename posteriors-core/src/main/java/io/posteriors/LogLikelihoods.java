@@ -2,6 +2,7 @@ package io.posteriors;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Activation;
 import io.posteriors.internal.Scoped;
 
 /**
@@ -79,5 +80,85 @@ public final class LogLikelihoods {
                                 .sum(new int[] {1})
                                 .mul(-0.5)
                                 .sub(d * (Math.log(sd) + 0.5 * LOG_2PI)));
+    }
+
+    /**
+     * Returns the Bernoulli log likelihood {@code y z - softplus(z)} of binary targets given logits
+     * {@code z}, summed over all but the first dimension.
+     *
+     * <p>It is written with the engine's {@code softplus}, whose derivatives are the logistic
+     * function and its derivative at every logit. The common "stable" form {@code max(z, 0) + log(1
+     * + exp(-|z|))} has the right value but zero autograd curvature at {@code z = 0}, where the
+     * true second derivative is {@code 1/4}; that silently breaks GGN and Hessian Laplace.
+     *
+     * @param logits the logits, shape {@code (n, ...)}
+     * @param targets the targets, 0 or 1 (or probabilities in [0, 1]), same shape
+     * @return a vector of n log likelihoods
+     * @throws IllegalArgumentException when the shapes differ
+     */
+    public static NDArray bernoulli(NDArray logits, NDArray targets) {
+        Checks.notNull(logits, "logits");
+        Checks.notNull(targets, "targets");
+        requireSameBatchFirstShape(logits, targets, "logits");
+        long n = logits.getShape().get(0);
+        long d = logits.size() / n;
+        return Scoped.one(
+                () -> {
+                    NDArray y = targets.toType(logits.getDataType(), false);
+                    return logits.mul(y)
+                            .sub(Activation.softPlus(logits))
+                            .reshape(n, d)
+                            .sum(new int[] {1});
+                });
+    }
+
+    /**
+     * Returns the Normal log density of the targets when the model predicts both the mean and the
+     * log variance of every output (a heteroscedastic regression head), summed over all but the
+     * first dimension: {@code -1/2 [(y - mu)^2 exp(-s) + s + log 2 pi]}.
+     *
+     * <p>The outputs hold the means in the first half of dimension 1 and the log variances in the
+     * second: shape {@code (n, 2 d)} for {@code d} targets per sample.
+     *
+     * @param outputs the means and log variances, shape {@code (n, 2 d)}
+     * @param targets the observations, shape {@code (n, d)}
+     * @return a vector of n log likelihoods
+     * @throws IllegalArgumentException when the shapes do not fit
+     */
+    public static NDArray heteroscedasticNormal(NDArray outputs, NDArray targets) {
+        Checks.notNull(outputs, "outputs");
+        Checks.notNull(targets, "targets");
+        if (outputs.getShape().dimension() != 2
+                || targets.getShape().dimension() != 2
+                || outputs.getShape().get(0) != targets.getShape().get(0)
+                || outputs.getShape().get(1) != 2 * targets.getShape().get(1)) {
+            throw new IllegalArgumentException(
+                    Checks.format(
+                            "outputs must have shape (n, 2 d) (means, then log variances) for"
+                                    + " targets of shape (n, d), got %s and %s",
+                            outputs.getShape(), targets.getShape()));
+        }
+        long d = targets.getShape().get(1);
+        return Scoped.one(
+                () -> {
+                    NDArray mu = outputs.get(new ai.djl.ndarray.index.NDIndex(":, :{}", d));
+                    NDArray s = outputs.get(new ai.djl.ndarray.index.NDIndex(":, {}:", d));
+                    NDArray r = targets.toType(outputs.getDataType(), false).sub(mu);
+                    return r.square()
+                            .mul(s.neg().exp())
+                            .add(s)
+                            .sum(new int[] {1})
+                            .add(d * LOG_2PI)
+                            .mul(-0.5);
+                });
+    }
+
+    private static void requireSameBatchFirstShape(NDArray a, NDArray b, String name) {
+        if (!a.getShape().equals(b.getShape()) || a.getShape().dimension() < 1) {
+            throw new IllegalArgumentException(
+                    Checks.format(
+                            "%s and targets must have the same batch-first shape, got %s and %s",
+                            name, a.getShape(), b.getShape()));
+        }
     }
 }

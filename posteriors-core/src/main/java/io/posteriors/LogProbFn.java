@@ -1,5 +1,7 @@
 package io.posteriors;
 
+import java.util.Optional;
+
 /**
  * A log density of the parameters given a batch, the Java face of the posteriors {@code
  * log_posterior(params, batch) -> (value, aux)} functions.
@@ -22,4 +24,18 @@ public interface LogProbFn<B> {
      * @return the value (a scalar, or one entry per sample for per-sample methods) and the aux
      */
     LogProb apply(TensorTree params, B batch);
+
+    /**
+     * Returns the structure of this log density when it is known: a {@link ModelLogPosterior}
+     * computing the same function (a model's per-sample log likelihood plus a scaled prior). The
+     * library uses it to find the exact per-sample form ({@link PerSample}) and the Linear-layer
+     * fast paths of {@link Autodiff#perSampleGradMoments}; a function without structure (the
+     * default, and every lambda) takes the generic exact path. An override must return a function
+     * whose values equal this one's.
+     *
+     * @return the structured form of this function, or empty
+     */
+    default Optional<ModelLogPosterior<B>> structure() {
+        return Optional.empty();
+    }
 }

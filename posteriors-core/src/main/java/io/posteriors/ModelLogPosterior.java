@@ -3,6 +3,7 @@ package io.posteriors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -18,8 +19,10 @@ import java.util.function.Function;
  * accepts it. Knowing the structure lets the library compute per-sample gradients, the diagonal
  * empirical Fisher and their sums from one reverse pass and per-layer outer products when the model
  * is a {@code SequentialBlock} of {@code Linear} layers and parameter-free blocks (see {@link
- * Autodiff#perSampleGradMoments}); other models, and hand-written lambdas, take the generic exact
- * path.
+ * Autodiff#perSampleGradMoments}, {@link Curvature#diagGgn(ModelLogPosterior, TensorTree, Object)}
+ * and {@link Curvature#linearizedForwardDiag(ModelLogPosterior, TensorTree, Object, TensorTree)});
+ * the library finds the structure through {@link #structure()}, so a wrapper that hides it takes
+ * the generic exact path, as other models and hand-written lambdas do.
  *
  * <pre>{@code
  * ModelLogPosterior<Batch> logPost =
@@ -39,6 +42,8 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
     private final Function<TensorTree, NDArray> logPrior;
     private final double dataSize;
     private final boolean perSample;
+    // the fast paths, shared by the batch and per-sample forms (they need the same parts)
+    private final LinearProbing<B> probing;
 
     private ModelLogPosterior(
             FunctionalModel model,
@@ -46,13 +51,15 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
             OutputLogLikelihood<B> logLikelihood,
             Function<TensorTree, NDArray> logPrior,
             double dataSize,
-            boolean perSample) {
+            boolean perSample,
+            LinearProbing<B> probing) {
         this.model = model;
         this.inputs = inputs;
         this.logLikelihood = logLikelihood;
         this.logPrior = logPrior;
         this.dataSize = dataSize;
         this.perSample = perSample;
+        this.probing = probing == null ? new LinearProbing<>(this) : probing;
     }
 
     /**
@@ -112,7 +119,8 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
          * @return the function
          */
         public ModelLogPosterior<B> build() {
-            return new ModelLogPosterior<>(model, inputs, logLikelihood, logPrior, dataSize, false);
+            return new ModelLogPosterior<>(
+                    model, inputs, logLikelihood, logPrior, dataSize, false, null);
         }
     }
 
@@ -126,7 +134,8 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
     public ModelLogPosterior<B> perSample() {
         return perSample
                 ? this
-                : new ModelLogPosterior<>(model, inputs, logLikelihood, logPrior, dataSize, true);
+                : new ModelLogPosterior<>(
+                        model, inputs, logLikelihood, logPrior, dataSize, true, probing);
     }
 
     /**
@@ -163,6 +172,16 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
      */
     public OuterFn<B> outerLogLikelihood() {
         return (o, b) -> logLikelihood.apply(o, b).sum();
+    }
+
+    /**
+     * Returns this function: its structure is known.
+     *
+     * @return this log posterior
+     */
+    @Override
+    public Optional<ModelLogPosterior<B>> structure() {
+        return Optional.of(this);
     }
 
     @Override
@@ -204,6 +223,10 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
         }
         NDArray prior = logPrior.apply(params);
         return prior.div(Scalars.like(prior, dataSize));
+    }
+
+    LinearProbing<B> probing() {
+        return probing;
     }
 
     OutputLogLikelihood<B> logLikelihood() {

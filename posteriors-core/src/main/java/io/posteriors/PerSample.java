@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
 
@@ -51,8 +52,8 @@ public final class PerSample {
     /**
      * Returns the per-sample form of {@code f}, splitting batches with {@link #split}: entry i of
      * its value is {@code f} evaluated on the batch holding sample i alone, and its aux arrays are
-     * those of the calls stacked along a new dimension 0. A {@link ModelLogPosterior} is returned
-     * as {@link ModelLogPosterior#perSample()}.
+     * those of the calls stacked along a new dimension 0. A function with a known {@linkplain
+     * LogProbFn#structure() structure} is returned as {@link ModelLogPosterior#perSample()}.
      *
      * @param f a function returning a scalar for any batch
      * @param <B> the batch type
@@ -68,8 +69,9 @@ public final class PerSample {
     /**
      * Returns the per-sample form of {@code f}, splitting batches with {@code splitter}: entry i of
      * its value is {@code f} evaluated on the i-th batch the splitter returns, and its aux arrays
-     * are those of the calls stacked along a new dimension 0. A {@link ModelLogPosterior} is
-     * returned as {@link ModelLogPosterior#perSample()} (exact, whatever the splitter).
+     * are those of the calls stacked along a new dimension 0. A function with a known {@linkplain
+     * LogProbFn#structure() structure} is returned as {@link ModelLogPosterior#perSample()} (exact,
+     * whatever the splitter).
      *
      * @param f a function returning a scalar for any batch
      * @param splitter splits a batch into its one-sample batches, in order
@@ -82,8 +84,9 @@ public final class PerSample {
     public static <B> LogProbFn<B> perSamplify(LogProbFn<B> f, Function<B, List<B>> splitter) {
         Checks.notNull(f, "f");
         Checks.notNull(splitter, "splitter");
-        if (f instanceof ModelLogPosterior<B> m) {
-            return m.perSample();
+        Optional<ModelLogPosterior<B>> structured = f.structure();
+        if (structured.isPresent()) {
+            return structured.get().perSample();
         }
         return (params, batch) -> {
             List<B> parts = splitter.apply(batch);
@@ -117,11 +120,11 @@ public final class PerSample {
     }
 
     /**
-     * Returns the per-sample form of a function under posteriors' {@code per_sample} flag: a {@link
-     * ModelLogPosterior} in its per-sample form (whatever the flag says), otherwise {@code f}
-     * itself when {@code perSample} is true (it already returns one value per sample), and
-     * otherwise {@link #perSamplify(LogProbFn, Function)} with the splitter, or {@link
-     * #perSamplify(LogProbFn)} when the splitter is null.
+     * Returns the per-sample form of a function under posteriors' {@code per_sample} flag: the
+     * per-sample form of its {@linkplain LogProbFn#structure() structure} when it has one (whatever
+     * the flag says), otherwise {@code f} itself when {@code perSample} is true (it already returns
+     * one value per sample), and otherwise {@link #perSamplify(LogProbFn, Function)} with the
+     * splitter, or {@link #perSamplify(LogProbFn)} when the splitter is null.
      *
      * @param f the function
      * @param perSample whether {@code f} returns one value per sample
@@ -133,8 +136,9 @@ public final class PerSample {
     public static <B> LogProbFn<B> perSampleForm(
             LogProbFn<B> f, boolean perSample, Function<B, List<B>> splitter) {
         Checks.notNull(f, "f");
-        if (f instanceof ModelLogPosterior<B> m) {
-            return m.perSample();
+        Optional<ModelLogPosterior<B>> structured = f.structure();
+        if (structured.isPresent()) {
+            return structured.get().perSample();
         }
         if (perSample) {
             return f;

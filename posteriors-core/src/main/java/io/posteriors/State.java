@@ -30,6 +30,15 @@ public interface State extends AutoCloseable {
      */
     java.util.List<ai.djl.ndarray.NDArray> arrays();
 
+    /**
+     * Returns a state with the same values in new arrays, on the same managers and devices: what
+     * {@link Transform#update} writes into so that this state stays untouched. Implementations
+     * narrow the return type to their own record.
+     *
+     * @return the copy
+     */
+    State copy();
+
     /** Closes every array of the state. */
     @Override
     default void close() {

@@ -35,13 +35,27 @@ public interface Transform<S extends State, B> {
     S init(TensorTree params);
 
     /**
-     * Computes the next state without touching {@code state}.
+     * Computes the next state without touching {@code state}: {@link #updateInPlace} on a {@link
+     * State#copy()}, which is closed again if the update fails.
      *
      * @param state the current state
      * @param batch the batch of data
      * @return the new state (new arrays) and the aux of the model call
+     * @throws NullPointerException when {@code state} is null
+     * @throws IllegalStateException when an array of {@code state} is closed
+     * @throws IllegalArgumentException for the reasons {@link #updateInPlace} gives
      */
-    Step<S> update(S state, B batch);
+    default Step<S> update(S state, B batch) {
+        Checks.open(state);
+        @SuppressWarnings("unchecked") // State#copy returns the record's own type
+        S copy = (S) state.copy();
+        try {
+            return updateInPlace(copy, batch);
+        } catch (RuntimeException | Error e) {
+            copy.close();
+            throw e;
+        }
+    }
 
     /**
      * Computes the next state by writing into the arrays of {@code state}.

@@ -154,12 +154,12 @@ class AutodiffTest {
         LogProbFn<Void> perSample = (p, b) -> LogProb.of(perSampleLogLik(p));
         NDArray vflat =
                 manager.randomNormal(new Shape(params.numel())).toType(DataType.FLOAT64, false);
-        NDArray fisher = Autodiff.empiricalFisher(perSample, params, null, true);
+        NDArray fisher = Curvature.empiricalFisher(perSample, params, null, true);
         // independent: per-sample gradients, G^T G / n
         NDArray g = Autodiff.perSampleValueAndGrad(perSample, params, null).grad().ravelBatched(4);
         NDArray expected = g.transpose().matMul(g).div(4);
         assertTrue(fisher.allClose(expected, 1e-10, 1e-12, false));
-        NDArray fv = Autodiff.fvp(perSample, params, null, params.unravel(vflat), true).ravel();
+        NDArray fv = Curvature.fvp(perSample, params, null, params.unravel(vflat), true).ravel();
         assertTrue(fv.allClose(expected.matMul(vflat), 1e-8, 1e-10, false));
     }
 
@@ -168,8 +168,8 @@ class AutodiffTest {
         ForwardFn<Void> forward =
                 (p, b) -> ModelOutput.of(model.forward(p, new NDList(x)).singletonOrThrow());
         OuterFn<Void> loss = (o, b) -> LogLikelihoods.categorical(o, y).mean().neg();
-        NDArray dense = Autodiff.ggn(forward, loss, params, null);
-        TensorTree diag = Autodiff.diagGgn(forward, loss, params, null);
+        NDArray dense = Curvature.ggn(forward, loss, params, null);
+        TensorTree diag = Curvature.diagGgn(forward, loss, params, null);
         int p = (int) params.numel();
         assertEquals(new Shape(p, p), dense.getShape());
         NDArray denseDiag = dense.mul(manager.eye(p, p, 0, DataType.FLOAT64)).sum(new int[] {1});
@@ -177,7 +177,7 @@ class AutodiffTest {
         // symmetric positive semi-definite for a convex loss
         assertTrue(dense.allClose(dense.transpose(), 1e-10, 1e-12, false));
         NDArray vflat = manager.randomNormal(new Shape(p)).toType(DataType.FLOAT64, false);
-        NDArray gv = Autodiff.ggnvp(forward, loss, params, null, params.unravel(vflat)).ravel();
+        NDArray gv = Curvature.ggnvp(forward, loss, params, null, params.unravel(vflat)).ravel();
         assertTrue(gv.allClose(dense.matMul(vflat), 1e-8, 1e-10, false));
         assertTrue(vflat.matMul(dense).matMul(vflat).getDouble() >= -1e-12);
     }
@@ -191,12 +191,15 @@ class AutodiffTest {
                         () -> Autodiff.valueAndGrad(vector, params, null));
         assertTrue(e.getMessage().contains("must be a scalar"), e.getMessage());
         assertTrue(e.getMessage().contains("(4)"), e.getMessage());
+        // Autodiff checks shapes; finiteness is checked where the step is known (Checks)
         LogProbFn<Void> nan = (p, b) -> LogProb.of(perSampleLogLik(p).mean().mul(Double.NaN));
-        e =
-                assertThrows(
-                        IllegalArgumentException.class,
-                        () -> Autodiff.valueAndGrad(nan, params, null));
-        assertTrue(e.getMessage().contains("must be finite, got NaN"), e.getMessage());
+        try (Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(nan, params, null)) {
+            e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> Checks.finiteScalar(vg.value(), "log probability", 3));
+        }
+        assertTrue(e.getMessage().contains("must be finite, got NaN at step 3"), e.getMessage());
         assertThrows(NullPointerException.class, () -> Autodiff.valueAndGrad(null, params, null));
     }
 

@@ -1,6 +1,7 @@
 package io.posteriors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
@@ -14,6 +15,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -82,10 +84,9 @@ class PerSampleFastPathTest {
         LogProbFn<Batch> opaque = (p, b) -> f.apply(p, b); // hides the structure: generic path
         TensorTree params = TensorTree.fromBlock(block).copy();
         Batch batch = batch();
-        long before = Autodiff.FAST_PATH_CALLS.get();
+        long before = f.probing().calls();
         Autodiff.GradMoments fast = Autodiff.perSampleGradMoments(f, params, batch);
-        assertEquals(
-                expectFast ? before + 1 : before, Autodiff.FAST_PATH_CALLS.get(), "path taken");
+        assertEquals(expectFast ? before + 1 : before, f.probing().calls(), "path taken");
         Autodiff.GradMoments generic = Autodiff.perSampleGradMoments(opaque, params, batch);
         assertTrue(fast.values().allClose(generic.values(), 1e-12, 1e-12, false));
         assertTrue(fast.sum().allClose(generic.sum(), 1e-10, 1e-12), "sum of gradients");
@@ -110,6 +111,36 @@ class PerSampleFastPathTest {
     void unsupportedLayer_fallsBackToGenericPath_withSameNumbers() {
         // LayerNorm has parameters the fast path does not know: the call must still be exact
         assertFastEqualsGeneric(mlp(true, false), true, false);
+    }
+
+    @Test
+    void structure_ofAWrapper_selectsTheFastPath_lambdaHasNone() {
+        Block block = mlp(false, false);
+        ModelLogPosterior<Batch> f = logPosterior(block, true).perSample();
+        LogProbFn<Batch> lambda = f::apply;
+        LogProbFn<Batch> wrapper =
+                new LogProbFn<>() {
+                    @Override
+                    public LogProb apply(TensorTree p, Batch b) {
+                        return f.apply(p, b);
+                    }
+
+                    @Override
+                    public Optional<ModelLogPosterior<Batch>> structure() {
+                        return Optional.of(f);
+                    }
+                };
+        assertTrue(lambda.structure().isEmpty());
+        assertSame(f, f.structure().orElseThrow());
+        TensorTree params = TensorTree.fromBlock(block).copy();
+        Batch batch = batch();
+        long before = f.probing().calls();
+        Autodiff.GradMoments fast = Autodiff.perSampleGradMoments(wrapper, params, batch);
+        assertEquals(before + 1, f.probing().calls(), "the wrapper's structure is used");
+        Autodiff.GradMoments generic = Autodiff.perSampleGradMoments(lambda, params, batch);
+        assertEquals(before + 1, f.probing().calls(), "a lambda takes the generic path");
+        assertTrue(fast.sumOfSquares().allClose(generic.sumOfSquares(), 1e-10, 1e-12));
+        assertSame(f, PerSample.perSamplify(wrapper));
     }
 
     @Test
@@ -156,9 +187,9 @@ class PerSampleFastPathTest {
             ModelLogPosterior<Batch> f = logPosterior(block, true);
             TensorTree params = TensorTree.fromBlock(block).copy();
             Batch batch = batch();
-            long before = Autodiff.FAST_PATH_CALLS.get();
-            TensorTree fast = Autodiff.diagGgn(f, params, batch);
-            assertEquals(layerNorm ? before : before + 1, Autodiff.FAST_PATH_CALLS.get());
+            long before = f.probing().calls();
+            TensorTree fast = Curvature.diagGgn(f, params, batch);
+            assertEquals(layerNorm ? before : before + 1, f.probing().calls());
             OuterFn<Batch> loss = (o, b) -> LogLikelihoods.categorical(o, b.y()).sum().neg();
             ForwardFn<Batch> forward =
                     (p, b) ->
@@ -166,7 +197,7 @@ class PerSampleFastPathTest {
                                     FunctionalModel.of(block)
                                             .forward(p, new NDList(b.x()))
                                             .singletonOrThrow());
-            NDArray dense = Autodiff.ggn(forward, loss, params, batch);
+            NDArray dense = Curvature.ggn(forward, loss, params, batch);
             int n = (int) params.numel();
             NDArray diagOfDense =
                     dense.mul(manager.eye(n, n, 0, DataType.FLOAT64)).sum(new int[] {1});
@@ -213,17 +244,17 @@ class PerSampleFastPathTest {
             TensorTree params = TensorTree.fromBlock(block).copy();
             TensorTree sd = params.map(a -> a.onesLike().mul(0.3).add(a.abs().mul(0.1)));
             Batch batch = batch();
-            long before = Autodiff.FAST_PATH_CALLS.get();
-            Autodiff.Linearized fast = Autodiff.linearizedForwardDiag(f, params, batch, sd);
-            assertEquals(layerNorm ? before : before + 1, Autodiff.FAST_PATH_CALLS.get());
+            long before = f.probing().calls();
+            Curvature.Linearized fast = Curvature.linearizedForwardDiag(f, params, batch, sd);
+            assertEquals(layerNorm ? before : before + 1, f.probing().calls());
             ForwardFn<Batch> forward =
                     (p, b) ->
                             ModelOutput.of(
                                     FunctionalModel.of(block)
                                             .forward(p, new NDList(b.x()))
                                             .singletonOrThrow());
-            Autodiff.Linearized generic =
-                    Autodiff.linearizedForwardDiag(forward, params, batch, sd);
+            Curvature.Linearized generic =
+                    Curvature.linearizedForwardDiag(forward, params, batch, sd);
             assertEquals(new Shape(7, 3, 3), fast.cov().getShape());
             assertTrue(fast.mean().allClose(generic.mean(), 1e-12, 1e-12, false));
             assertTrue(

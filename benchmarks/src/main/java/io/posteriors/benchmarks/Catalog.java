@@ -159,7 +159,7 @@ final class Catalog {
                         mlp,
                         b,
                         mlpData
-                                + "Autodiff.linearizedForwardDiag of the model (ModelLogPosterior), sd 0.01, 64 x 10 outputs",
+                                + "Curvature.linearizedForwardDiag of the model (ModelLogPosterior), sd 0.01, 64 x 10 outputs",
                         null,
                         null,
                         null));

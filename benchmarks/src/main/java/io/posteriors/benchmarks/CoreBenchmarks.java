@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import io.posteriors.Autodiff;
+import io.posteriors.Curvature;
 import io.posteriors.LogProbFn;
 import io.posteriors.TensorTree;
 import io.posteriors.optim.Optimize;
@@ -181,7 +182,7 @@ public final class CoreBenchmarks {
 
         @Override
         protected void invoke(Batch batch) {
-            Autodiff.linearizedForwardDiag(problem.logLikelihood(), params, batch, sd).close();
+            Curvature.linearizedForwardDiag(problem.logLikelihood(), params, batch, sd).close();
         }
     }
 }

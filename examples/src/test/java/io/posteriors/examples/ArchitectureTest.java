@@ -8,7 +8,10 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Keeps the architecture of DESIGN.md: core knows no algorithm, methods never use each other. */
+/**
+ * Keeps the architecture of DESIGN.md: core knows no algorithm, methods never use each other, no
+ * module reaches into another module's internals, and public API classes never touch the engine.
+ */
 class ArchitectureTest {
 
     private static final List<String> METHODS =
@@ -36,7 +39,51 @@ class ArchitectureTest {
                         "io.posteriors.laplace..",
                         "io.posteriors.vi..",
                         "io.posteriors.ekf..",
-                        "io.posteriors.examples..")
+                        "io.posteriors.predictive..",
+                        "io.posteriors.spark..",
+                        "io.posteriors.examples..",
+                        "io.posteriors.benchmarks..")
+                .because("core knows no method (DESIGN.md, layers)")
+                .check(classes);
+    }
+
+    @Test
+    void internals_areUsedOnlyInsideTheirOwnPackageTree() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackages("io.posteriors", "io.posteriors.internal..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("io.posteriors.internal..")
+                .because(
+                        "core's internal package is not API: method modules use io.posteriors.Scopes")
+                .check(classes);
+        for (String method : METHODS) {
+            noClasses()
+                    .that()
+                    .resideOutsideOfPackage(method + "..")
+                    .should()
+                    .dependOnClassesThat()
+                    .resideInAPackage(method + ".internal..")
+                    .check(classes);
+        }
+    }
+
+    @Test
+    void libraryClassesOutsideInternal_doNotImportTheEngine() {
+        noClasses()
+                .that()
+                .resideInAnyPackage(
+                        "io.posteriors",
+                        "io.posteriors.optim",
+                        "io.posteriors.sgmcmc",
+                        "io.posteriors.laplace",
+                        "io.posteriors.vi",
+                        "io.posteriors.ekf")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("ai.djl.pytorch..")
+                .because("only io.posteriors.internal talks to the PyTorch engine directly")
                 .check(classes);
     }
 

@@ -3,6 +3,7 @@ package io.posteriors.internal;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.engine.PtNDArray;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -23,12 +24,14 @@ import java.util.function.Supplier;
  * backward pass would let the backward read freed memory and return a wrong gradient. While a scope
  * is open, this class keeps every such buffer created on the thread reachable, until the outermost
  * scope closes (after the backward pass). It reads DJL's private fields by reflection; if a future
- * DJL renames them, pinning is skipped and a warning is printed once.
+ * DJL renames them, pinning is skipped and a warning is printed once; a test of this package fails
+ * then (see {@code pinningAvailable}).
  */
 public final class Scoped {
 
-    private static final Field SCOPE_RESOURCES = field(NDScope.class, "resources");
-    private static final Field DATA_REF = field(ai.djl.pytorch.engine.PtNDArray.class, "dataRef");
+    private static final Field SCOPE_RESOURCES =
+            field(NDScope.class, "resources", IdentityHashMap.class);
+    private static final Field DATA_REF = field(PtNDArray.class, "dataRef", null);
     private static final ThreadLocal<List<Object>> PINNED = new ThreadLocal<>();
 
     private Scoped() {}
@@ -97,9 +100,20 @@ public final class Scoped {
                 r -> List.of());
     }
 
+    /**
+     * Returns whether the DJL fields this class reads by reflection ({@code NDScope.resources}, an
+     * identity map, and {@code PtNDArray.dataRef}) were found, so that buffers are pinned. A test
+     * asserts it, so a DJL upgrade that renames them fails the build instead of a gradient.
+     *
+     * @return true when pinning works
+     */
+    static boolean pinningAvailable() {
+        return SCOPE_RESOURCES != null && DATA_REF != null;
+    }
+
     /** Makes the scope remember, in the thread's pin list, the Java buffer of each new array. */
     private static void pin(NDScope scope) {
-        if (SCOPE_RESOURCES == null || DATA_REF == null) {
+        if (!pinningAvailable()) {
             return;
         }
         List<Object> pinned = PINNED.get();
@@ -121,7 +135,7 @@ public final class Scoped {
 
         @Override
         public NDArray put(NDArray key, NDArray value) {
-            if (key instanceof ai.djl.pytorch.engine.PtNDArray) {
+            if (key instanceof PtNDArray) {
                 try {
                     Object buffer = DATA_REF.get(key);
                     if (buffer != null) {
@@ -135,9 +149,21 @@ public final class Scoped {
         }
     }
 
-    private static Field field(Class<?> type, String name) {
+    /**
+     * Returns the accessible field, or null (with a warning) when it is missing or cannot hold a
+     * {@code valueType} (null: any type).
+     */
+    private static Field field(Class<?> type, String name, Class<?> valueType) {
         try {
             Field f = type.getDeclaredField(name);
+            if (valueType != null && !f.getType().isAssignableFrom(valueType)) {
+                throw new NoSuchFieldException(
+                        name
+                                + " has type "
+                                + f.getType().getName()
+                                + ", not a supertype of "
+                                + valueType.getName());
+            }
             f.setAccessible(true);
             return f;
         } catch (ReflectiveOperationException | RuntimeException e) {

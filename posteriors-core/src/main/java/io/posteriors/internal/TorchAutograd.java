@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
@@ -58,6 +59,27 @@ public final class TorchAutograd {
         } finally {
             JniUtils.setGradMode(previous);
         }
+    }
+
+    /**
+     * Returns the gradient of a scalar with respect to leaves made for this call, by one plain
+     * backward pass: about twice as cheap as the TorchScript route for small functions. The
+     * gradients accumulate into the leaves' {@code .grad}, which holds no graph (no {@code
+     * create_graph}) and is freed with the leaves, so the caller must own the leaves (close them
+     * with its scope) and must not differentiate through the result.
+     *
+     * @param value the scalar (part of a recorded graph)
+     * @param leaves arrays that require gradients and were created for this call
+     * @return one gradient per leaf, zeros for a leaf the value does not use
+     */
+    public static NDList backward(NDArray value, List<NDArray> leaves) {
+        JniUtils.backward((PtNDArray) value, (PtNDArray) value.onesLike(), false, false);
+        NDList out = new NDList(leaves.size());
+        for (NDArray leaf : leaves) {
+            PtNDArray g = JniUtils.getGradient((PtNDArray) leaf);
+            out.add(g == null ? leaf.zerosLike() : g);
+        }
+        return out;
     }
 
     /**

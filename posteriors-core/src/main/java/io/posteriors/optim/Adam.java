@@ -3,8 +3,8 @@ package io.posteriors.optim;
 import ai.djl.ndarray.NDArray;
 import io.posteriors.Checks;
 import io.posteriors.Schedule;
+import io.posteriors.Scopes;
 import io.posteriors.TensorTree;
-import io.posteriors.internal.Scoped;
 import java.util.List;
 
 /**
@@ -103,7 +103,7 @@ public final class Adam implements GradientOptimizer {
         long t = state.count() + 1;
         double c1 = 1 - Math.pow(beta1, t);
         double c2 = 1 - Math.pow(beta2, t);
-        Scoped.run(
+        Scopes.run(
                 () -> {
                     for (String k : params.names()) {
                         NDArray x = params.get(k);

@@ -25,55 +25,56 @@ import io.posteriors.Transform;
  *
  * @param <B> the batch type
  */
-public final class Optimize<B> implements Transform<OptimizeState, B> {
+public record Optimize<B>(LogProbFn<B> logPosterior, GradientOptimizer optimizer)
+        implements Transform<OptimizeState, B> {
 
-    private final LogProbFn<B> logPosterior;
-    private final GradientOptimizer optimizer;
-
-    private Optimize(Builder<B> b) {
-        this.logPosterior = b.logPosterior;
-        this.optimizer = b.optimizer;
+    /**
+     * Checks the options.
+     *
+     * @param logPosterior the log posterior to maximise (a scalar per batch)
+     * @param optimizer the optimiser
+     * @throws NullPointerException when an argument is null
+     */
+    public Optimize {
+        Checks.notNull(logPosterior, "logPosterior");
+        Checks.notNull(optimizer, "optimizer");
     }
 
     /**
-     * Starts a builder.
+     * Starts a builder (this transform has no further options; the builder keeps the same entry
+     * point as every other method).
      *
      * @param logPosterior the log posterior to maximise (a scalar per batch)
      * @param optimizer the optimiser
      * @param <B> the batch type
      * @return the builder
+     * @throws NullPointerException when an argument is null
      */
     public static <B> Builder<B> builder(LogProbFn<B> logPosterior, GradientOptimizer optimizer) {
-        return new Builder<>(logPosterior, optimizer);
+        return new Builder<>(new Optimize<>(logPosterior, optimizer));
     }
 
     /**
      * Options of {@link Optimize}.
      *
      * @param <B> the batch type
+     * @param transform the transform it builds
      */
-    public static final class Builder<B> {
-        private final LogProbFn<B> logPosterior;
-        private final GradientOptimizer optimizer;
-
-        private Builder(LogProbFn<B> logPosterior, GradientOptimizer optimizer) {
-            this.logPosterior = Checks.notNull(logPosterior, "logPosterior");
-            this.optimizer = Checks.notNull(optimizer, "optimizer");
-        }
-
+    public record Builder<B>(Optimize<B> transform) {
         /**
          * Builds the transform.
          *
          * @return the transform
          */
         public Optimize<B> build() {
-            return new Optimize<>(this);
+            return transform;
         }
     }
 
     @Override
     public OptimizeState init(TensorTree params) {
-        Checks.notNull(params, "params");
+        Checks.openTree(params, "params");
+        Checks.finite(params, "params", 0);
         TensorTree p = params.copy();
         // created in the parameters' type directly: a converted float64 NaN would stay behind
         NDArray nan = p.manager().full(new Shape(), Float.NaN, p.dataType(), p.device());
@@ -81,28 +82,14 @@ public final class Optimize<B> implements Transform<OptimizeState, B> {
     }
 
     @Override
-    public Step<OptimizeState> update(OptimizeState state, B batch) {
-        Checks.notNull(state, "state");
-        OptimizeState copy =
-                new OptimizeState(
-                        state.params().copy(),
-                        state.optimState().copy(),
-                        state.logPosterior().duplicate(),
-                        state.step());
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
-    }
-
-    @Override
     public Step<OptimizeState> updateInPlace(OptimizeState state, B batch) {
-        Checks.notNull(state, "state");
+        Checks.open(state);
         Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(logPosterior, state.params(), batch);
         OptimState next;
         try {
+            // checked before anything is written, so a bad batch leaves the state as it was
+            Checks.finiteScalar(vg.value(), "log posterior", state.step());
+            Checks.finite(vg.grad(), "gradient", state.step());
             vg.grad().forEach((k, g) -> g.negi());
             next = optimizer.stepInPlace(state.params(), vg.grad(), state.optimState());
             state.logPosterior().set(new NDIndex("..."), vg.value());

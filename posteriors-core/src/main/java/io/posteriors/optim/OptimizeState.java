@@ -36,6 +36,11 @@ public record OptimizeState(
     }
 
     @Override
+    public OptimizeState copy() {
+        return new OptimizeState(params.copy(), optimState.copy(), logPosterior.duplicate(), step);
+    }
+
+    @Override
     public List<NDArray> arrays() {
         List<NDArray> all = new ArrayList<>(params.leaves());
         optimState.slots().forEach(t -> all.addAll(t.leaves()));

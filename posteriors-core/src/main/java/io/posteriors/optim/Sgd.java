@@ -3,8 +3,8 @@ package io.posteriors.optim;
 import ai.djl.ndarray.NDArray;
 import io.posteriors.Checks;
 import io.posteriors.Schedule;
+import io.posteriors.Scopes;
 import io.posteriors.TensorTree;
-import io.posteriors.internal.Scoped;
 import java.util.List;
 
 /**
@@ -84,7 +84,7 @@ public final class Sgd implements GradientOptimizer {
     public OptimState stepInPlace(TensorTree params, TensorTree grad, OptimState state) {
         params.requireSameStructure(grad, "grad");
         double rate = Checks.positiveAt(lr, state.count(), "lr");
-        Scoped.run(
+        Scopes.run(
                 () -> {
                     for (String k : params.names()) {
                         NDArray x = params.get(k);

@@ -2,25 +2,24 @@ package io.posteriors.ekf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.posteriors.Checks;
 import io.posteriors.ForwardFn;
+import io.posteriors.InitialValue;
 import io.posteriors.Linalg;
 import io.posteriors.LogProbFn;
 import io.posteriors.OuterFn;
-import io.posteriors.PerSample;
+import io.posteriors.PerSampleBuilder;
 import io.posteriors.Scalars;
 import io.posteriors.Schedule;
+import io.posteriors.Scopes;
 import io.posteriors.Step;
+import io.posteriors.TemperedBuilder;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -99,34 +98,56 @@ import java.util.function.Function;
  * for (Batch b : stream) {
  *     state = t.updateInPlace(state, b).state();
  * }
- * TensorTree draws = DenseEkf.sample(state, 100);
+ * TensorTree draws = state.sample(100);
  * }</pre>
  *
+ * @param logLikelihood the log likelihood of a batch: a scalar, or with {@code perSample} a vector
+ *     with one entry per sample
+ * @param lr the learning rate by step, the likelihood's inverse temperature; positive at every step
+ * @param initCov the initial covariance: a number c for {@code c I} (default 1) or a symmetric
+ *     positive-definite P-by-P matrix over the raveled parameters, read by {@code init}
+ * @param transitionCov the covariance Q of the random-walk transition noise added before each
+ *     update: a number c for {@code c I} (default 0: static parameters) or a symmetric positive
+ *     semi-definite P-by-P matrix, read at every update
+ * @param forward the model's forward function for the GGN curvature, or null for the empirical
+ *     Fisher (default)
+ * @param outerLogLikelihood the log likelihood as a function of the outputs for the GGN, summed
+ *     over the batch; null exactly when {@code forward} is
+ * @param perSample whether the log likelihood returns one value per sample (default false: it
+ *     returns a scalar for a batch and is evaluated on each one-sample batch; see above)
+ * @param batchSplitter splits a batch into one-sample batches when {@code perSample} is false
+ *     (default {@link io.posteriors.PerSample#split})
  * @param <B> the batch type
  */
-public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
+public record DenseEkf<B>(
+        LogProbFn<B> logLikelihood,
+        Schedule lr,
+        InitialValue initCov,
+        InitialValue transitionCov,
+        ForwardFn<B> forward,
+        OuterFn<B> outerLogLikelihood,
+        boolean perSample,
+        Function<B, List<B>> batchSplitter)
+        implements Transform<DenseEkfState, B>, EkfCurvature.Options<B> {
 
     /** Relative tolerance of the symmetry and semi-definiteness checks of given matrices. */
     private static final double MATRIX_TOL = 1e-5;
 
-    private final LogProbFn<B> logLikelihood;
-    private final Schedule lr;
-    private final double transitionCov;
-    private final NDArray transitionCovMatrix;
-    private final double initCov;
-    private final NDArray initCovMatrix;
-    private final ForwardFn<B> forward;
-    private final OuterFn<B> outerLogLikelihood;
-
-    private DenseEkf(Builder<B> b) {
-        this.logLikelihood = PerSample.perSampleForm(b.logLikelihood, b.perSample, b.batchSplitter);
-        this.lr = b.lr;
-        this.transitionCov = b.transitionCov;
-        this.transitionCovMatrix = b.transitionCovMatrix;
-        this.initCov = b.initCov;
-        this.initCovMatrix = b.initCovMatrix;
-        this.forward = b.forward;
-        this.outerLogLikelihood = b.outerLogLikelihood;
+    /**
+     * Checks the options.
+     *
+     * @throws NullPointerException when {@code logLikelihood}, {@code lr}, {@code initCov}, {@code
+     *     transitionCov} or {@code batchSplitter} is null
+     * @throws IllegalArgumentException when {@code lr} is not positive and finite at step 0, {@code
+     *     initCov} is not a positive number or a symmetric positive-definite matrix, {@code
+     *     transitionCov} is not a non-negative number or a symmetric positive semi-definite matrix
+     *     (relative tolerance 1e-5), or only one of {@code forward} and {@code outerLogLikelihood}
+     *     is given
+     */
+    public DenseEkf {
+        EkfCurvature.checkOptions(logLikelihood, lr, forward, outerLogLikelihood, batchSplitter);
+        checkCovariance(initCov, "initCov", true);
+        checkCovariance(transitionCov, "transitionCov", false);
     }
 
     /**
@@ -141,8 +162,7 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
      * @throws IllegalArgumentException when {@code lr} is not positive and finite
      */
     public static <B> Builder<B> builder(LogProbFn<B> logLikelihood, double lr) {
-        Checks.positive(lr, "lr");
-        return new Builder<>(logLikelihood, Schedule.constant(lr));
+        return new Builder<>(logLikelihood, Schedule.constant(Checks.positive(lr, "lr")));
     }
 
     /**
@@ -159,25 +179,23 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
     }
 
     /**
-     * Options of {@link DenseEkf}, with posteriors' defaults.
+     * Options of {@link DenseEkf}, with posteriors' defaults; {@code perSample} and {@code
+     * batchSplitter} come from {@link PerSampleBuilder}, {@code ggn} from a base shared with the
+     * other filter.
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> {
-        private final LogProbFn<B> logLikelihood;
-        private final Schedule lr;
-        private double transitionCov = 0;
-        private NDArray transitionCovMatrix;
-        private boolean perSample = false;
-        private Function<B, List<B>> batchSplitter;
-        private double initCov = 1;
-        private NDArray initCovMatrix;
-        private ForwardFn<B> forward;
-        private OuterFn<B> outerLogLikelihood;
+    public static final class Builder<B> extends EkfBuilder<B, Builder<B>> {
+        private InitialValue initCov = InitialValue.of(1.0, "initCov");
+        private InitialValue transitionCov = InitialValue.of(0.0, "transitionCov");
 
         private Builder(LogProbFn<B> logLikelihood, Schedule lr) {
-            this.logLikelihood = Checks.notNull(logLikelihood, "logLikelihood");
-            this.lr = lr;
+            super(logLikelihood, lr);
+        }
+
+        @Override
+        protected Builder<B> self() {
+            return this;
         }
 
         /**
@@ -189,8 +207,8 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
          * @throws IllegalArgumentException when it is negative, NaN or infinite
          */
         public Builder<B> transitionCov(double c) {
-            this.transitionCov = Checks.nonNegative(c, "transitionCov");
-            this.transitionCovMatrix = null;
+            this.transitionCov =
+                    InitialValue.of(Checks.nonNegative(c, "transitionCov"), "transitionCov");
             return this;
         }
 
@@ -205,40 +223,7 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
          *     or has a negative eigenvalue (relative tolerance 1e-5)
          */
         public Builder<B> transitionCov(NDArray q) {
-            this.transitionCovMatrix = checkedMatrix(q, "transitionCov", false);
-            return this;
-        }
-
-        /**
-         * Sets whether the log likelihood returns one value per sample (a vector); default false,
-         * as in posteriors: it returns a scalar for a batch (e.g. the mean log likelihood) and the
-         * filter evaluates it on each sample as a batch of one ({@link PerSample#perSamplify}),
-         * which gives the same per-sample values at the cost of one call per sample. Either way the
-         * filter's log likelihood is the mean of the per-sample values and the curvature is built
-         * from the per-sample gradients. A {@link io.posteriors.ModelLogPosterior} is always used
-         * in its per-sample form, whatever this says. To make a batch count as a single observation
-         * (e.g. one vector observation with correlated noise), return its log likelihood as a
-         * vector of length 1 with {@code perSample(true)}.
-         *
-         * @param perSample whether the log likelihood is per sample
-         * @return this builder
-         */
-        public Builder<B> perSample(boolean perSample) {
-            this.perSample = perSample;
-            return this;
-        }
-
-        /**
-         * Sets how a batch is split into one-sample batches when {@code perSample} is false. By
-         * default a batch that is an NDArray, NDList, TensorTree, List or record of these is split
-         * along dimension 0 of every array it holds ({@link PerSample#split}).
-         *
-         * @param batchSplitter returns the one-sample batches of a batch, in order
-         * @return this builder
-         * @throws NullPointerException when the splitter is null
-         */
-        public Builder<B> batchSplitter(Function<B, List<B>> batchSplitter) {
-            this.batchSplitter = Checks.notNull(batchSplitter, "batchSplitter");
+            this.transitionCov = symmetrised(q, "transitionCov", false);
             return this;
         }
 
@@ -250,14 +235,13 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
          * @throws IllegalArgumentException when it is not positive and finite
          */
         public Builder<B> initCov(double c) {
-            this.initCov = Checks.positive(c, "initCov");
-            this.initCovMatrix = null;
+            this.initCov = InitialValue.of(Checks.positive(c, "initCov"), "initCov");
             return this;
         }
 
         /**
          * Sets a full initial covariance over the raveled parameters. The builder keeps a
-         * symmetrised copy on the matrix's manager.
+         * symmetrised copy on the matrix's manager, which must stay open until {@code init}.
          *
          * @param cov a symmetric positive-definite P-by-P matrix
          * @return this builder
@@ -265,29 +249,7 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
          *     symmetric or not positive definite
          */
         public Builder<B> initCov(NDArray cov) {
-            this.initCovMatrix = checkedMatrix(cov, "initCov", true);
-            return this;
-        }
-
-        /**
-         * Uses the generalised Gauss-Newton matrix as the curvature instead of the empirical
-         * Fisher. {@code outerLogLikelihood(forward(params, batch).output(), batch)} must equal the
-         * log likelihood summed over the samples of the batch, {@code sum_i l_i}, whatever {@code
-         * perSample} says (the convention of {@code ModelLogPosterior.outerLogLikelihood()} and of
-         * the Laplace GGN transforms). The filter takes the Hessian of its negative divided by the
-         * number of samples n, to match the mean {@code (1/n) sum_i l_i} it uses as the log
-         * likelihood; the log likelihood itself gives the gradient. With a Gaussian observation
-         * model and {@code lr = n} (1 for one observation per batch) this is the classical extended
-         * Kalman filter.
-         *
-         * @param forward the model's forward function (batch-first outputs)
-         * @param outerLogLikelihood the log likelihood as a function of the outputs (a scalar)
-         * @return this builder
-         * @throws NullPointerException when an argument is null
-         */
-        public Builder<B> ggn(ForwardFn<B> forward, OuterFn<B> outerLogLikelihood) {
-            this.forward = Checks.notNull(forward, "forward");
-            this.outerLogLikelihood = Checks.notNull(outerLogLikelihood, "outerLogLikelihood");
+            this.initCov = symmetrised(cov, "initCov", true);
             return this;
         }
 
@@ -297,7 +259,15 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
          * @return the transform
          */
         public DenseEkf<B> build() {
-            return new DenseEkf<>(this);
+            return new DenseEkf<>(
+                    logLikelihood,
+                    lr,
+                    initCov,
+                    transitionCov,
+                    forward,
+                    outerLogLikelihood,
+                    perSample(),
+                    batchSplitter());
         }
     }
 
@@ -307,55 +277,19 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
      *
      * @param params the initial mean
      * @return the state
-     * @throws IllegalArgumentException when a given initial or transition covariance is not P-by-P
-     *     for the P parameters
+     * @throws IllegalArgumentException when {@code params} has a non-finite entry (naming the leaf)
+     *     or a given initial or transition covariance is not P-by-P for the P parameters
      * @throws IllegalStateException when {@code params} or a given matrix has been closed
      */
     @Override
     public DenseEkfState init(TensorTree params) {
-        Checks.notNull(params, "params");
-        params.forEach((k, a) -> Checks.open(a, "params leaf '" + k + "'"));
-        long p = params.numel();
-        requireSize(initCovMatrix, p, "initCov");
-        requireSize(transitionCovMatrix, p, "transitionCov");
+        Checks.openTree(params, "params");
+        Checks.finite(params, "params", 0);
+        requireSize(transitionCov, params.numel());
+        NDArray cov = initCov.matrix(params, "initCov");
         TensorTree mean = params.copy();
-        NDManager manager = mean.manager();
-        NDArray cov;
-        if (initCovMatrix == null) {
-            cov = manager.eye((int) p, (int) p, 0, mean.dataType()).muli(initCov);
-        } else {
-            cov = EkfArrays.copyLike(initCovMatrix, mean.anyLeaf());
-        }
-        NDArray nan = EkfArrays.nanLike(mean.anyLeaf());
+        NDArray nan = mean.manager().full(new Shape(), Float.NaN, mean.dataType(), mean.device());
         return new DenseEkfState(mean, cov, nan, 0);
-    }
-
-    /**
-     * Computes the next state without touching {@code state}.
-     *
-     * @param state the current state
-     * @param batch the batch
-     * @return the new state (new arrays) and the aux of the log likelihood
-     * @throws IllegalArgumentException when the learning rate at this step is not positive, the log
-     *     likelihood (or forward or outer function) returns a value of the wrong shape or a
-     *     non-finite value, or the covariance has lost positive semi-definiteness; the message
-     *     names the step
-     */
-    @Override
-    public Step<DenseEkfState> update(DenseEkfState state, B batch) {
-        Checks.notNull(state, "state");
-        DenseEkfState copy =
-                new DenseEkfState(
-                        state.params().copy(),
-                        state.cov().duplicate(),
-                        state.logLikelihood().duplicate(),
-                        state.step());
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
     }
 
     /**
@@ -365,32 +299,37 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
      * @param state the current state; its arrays are overwritten
      * @param batch the batch
      * @return a state sharing the arrays of {@code state}, with the step advanced, and the aux
-     * @throws IllegalArgumentException as {@link #update}
+     * @throws IllegalArgumentException when the learning rate at this step is not positive, the log
+     *     likelihood (or forward or outer function) returns a value of the wrong shape, the value,
+     *     gradient or curvature is not finite, or the covariance has lost positive
+     *     semi-definiteness; the message names the step
+     * @throws IllegalStateException when an array of the state or the transition matrix has been
+     *     closed
      */
     @Override
     public Step<DenseEkfState> updateInPlace(DenseEkfState state, B batch) {
-        Checks.notNull(state, "state");
+        Checks.open(state);
         long step = state.step();
-        double lrNow = Checks.positiveAt(lr, step, "lr");
+        double lrNow = TemperedBuilder.lrAt(lr, step);
         TensorTree params = state.params();
-        params.forEach((k, a) -> Checks.open(a, "params leaf '" + k + "'"));
         long p = params.numel();
-        requireSize(transitionCovMatrix, p, "transitionCov");
+        requireSize(transitionCov, p);
         NDArray cov = state.cov();
+        NDArray logLik = state.logLikelihood();
         NDList aux =
-                Scoped.call(
-                        params.manager(),
-                        () -> {
-                            EkfCurvature.Linearisation lin =
-                                    EkfCurvature.compute(
-                                            logLikelihood,
-                                            forward,
-                                            outerLogLikelihood,
-                                            params,
-                                            batch,
-                                            step);
-                            NDArray u = compress(lin.factor(), p);
+                EkfCurvature.update(
+                        this,
+                        params,
+                        logLik,
+                        batch,
+                        step,
+                        false,
+                        lin -> {
+                            // predict: Sigma_p = Sigma + Q
                             NDArray predict = predict(cov, p);
+                            // update by Woodbury, with F = U^T U:
+                            // Sigma' = Sigma_p - A^T S^-1 A,  A = U Sigma_p,  S = I / lr + A U^T
+                            NDArray u = compress(lin.factor(), p);
                             NDArray a = u.matMul(predict);
                             long r = u.getShape().get(0);
                             NDArray s = a.matMul(u.transpose()).add(eye(r, cov).divi(lrNow));
@@ -403,10 +342,11 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
                                                         + " semi-definite",
                                                 step));
                             }
-                            // W^T W = A^T S^-1 A with W = diag(w)^-1/2 V^T A
+                            // A^T S^-1 A = W^T W with W = diag(w)^-1/2 V^T A
                             NDArray w = eig.get(1).div(eig.get(0).sqrt()).transpose().matMul(a);
                             NDArray updated = predict.sub(w.transpose().matMul(w));
                             NDArray newCov = updated.add(updated.transpose()).muli(0.5);
+                            // mu' = mu + lr Sigma' g
                             NDArray newMean =
                                     params.ravel()
                                             .add(
@@ -416,33 +356,18 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
                             // everything is computed: only now write into the state
                             params.setFrom(params.unravel(newMean));
                             cov.set(new NDIndex("..."), newCov);
-                            state.logLikelihood()
-                                    .set(
-                                            new NDIndex("..."),
-                                            lin.value()
-                                                    .toType(
-                                                            state.logLikelihood().getDataType(),
-                                                            false));
-                            return lin.aux();
-                        },
-                        x -> x);
-        DenseEkfState next = new DenseEkfState(params, cov, state.logLikelihood(), step + 1);
-        return new Step<>(next, aux);
+                        });
+        return new Step<>(new DenseEkfState(params, cov, logLik, step + 1), aux);
     }
 
     /** The predicted covariance Sigma + Q. */
     private NDArray predict(NDArray cov, long p) {
-        if (transitionCovMatrix != null) {
-            Checks.open(transitionCovMatrix, "transitionCov");
-            return cov.add(
-                    transitionCovMatrix
-                            .toType(cov.getDataType(), false)
-                            .toDevice(cov.getDevice(), false));
+        if (transitionCov instanceof InitialValue.Matrix m) {
+            NDArray q = Checks.open(m.matrix(), "transitionCov");
+            return cov.add(q.toType(cov.getDataType(), false).toDevice(cov.getDevice(), false));
         }
-        if (transitionCov == 0) {
-            return cov;
-        }
-        return cov.add(eye(p, cov).muli(transitionCov));
+        double c = ((InitialValue.Constant) transitionCov).value();
+        return c == 0 ? cov : cov.add(eye(p, cov).muli(c));
     }
 
     /** A factor of U^T U with at most P rows: the eigen square root of U^T U when r > P. */
@@ -461,146 +386,78 @@ public final class DenseEkf<B> implements Transform<DenseEkfState, B> {
                 .toDevice(like.getDevice(), false);
     }
 
-    /**
-     * Draws one sample from the state's Normal, {@code mean + L z} with {@code L L^T = cov} and z
-     * standard Normal from the engine's generator.
-     *
-     * @param state the state
-     * @return a new tree with the parameters' structure
-     * @throws IllegalArgumentException when the covariance is not positive definite
-     */
-    public static TensorTree sample(DenseEkfState state) {
-        Checks.notNull(state, "state");
-        TensorTree params = state.params();
-        return Scoped.call(
-                params.manager(),
-                () -> {
-                    NDArray flat = draw(state, 1).reshape(params.numel());
-                    return params.unravel(flat).map(NDArray::duplicate);
-                },
-                TensorTree::leaves);
-    }
-
-    /**
-     * Draws {@code n} samples from the state's Normal, stacked along a new leading dimension.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1} or the covariance is not positive
-     *     definite
-     */
-    public static TensorTree sample(DenseEkfState state, int n) {
-        Checks.notNull(state, "state");
-        Checks.atLeast(n, 1, "n");
-        TensorTree params = state.params();
-        return Scoped.call(
-                params.manager(),
-                () -> {
-                    NDArray rows = draw(state, n);
-                    Map<String, NDArray> leaves = new LinkedHashMap<>();
-                    long offset = 0;
-                    for (String name : params.names()) {
-                        Shape shape = params.get(name).getShape();
-                        long size = shape.size();
-                        NDArray cols = rows.get(new NDIndex(":, {}:{}", offset, offset + size));
-                        leaves.put(name, cols.reshape(new Shape(n).addAll(shape)).duplicate());
-                        offset += size;
-                    }
-                    return TensorTree.of(leaves);
-                },
-                TensorTree::leaves);
-    }
-
-    /**
-     * Draws an (n, P) matrix of samples {@code mean + z R^T} with the symmetric square root {@code
-     * R = V diag(sqrt(w))} of {@code cov = V diag(w) V^T}, which, unlike a Cholesky factor, also
-     * serves a covariance that is singular (a parameter the data pinned down exactly).
-     */
-    private static NDArray draw(DenseEkfState state, int n) {
-        NDArray cov = state.cov();
-        Checks.open(cov, "cov");
-        NDList eig = Linalg.eigh(cov.add(cov.transpose()).muli(0.5));
-        double min = Scalars.value(eig.get(0).min());
-        double max = Scalars.value(eig.get(0).max());
-        // rounding leaves eigenvalues of a semi-definite matrix at about -eps * max
-        double eps = cov.getDataType() == DataType.FLOAT64 ? 1e-12 : 1e-5;
-        if (!(min >= -eps * Math.abs(max))) {
-            throw new IllegalArgumentException(
-                    Checks.format(
-                            "cannot sample: cov must be positive semi-definite, got smallest"
-                                    + " eigenvalue %s (largest %s)",
-                            min, max));
+    /** Checks that a transition matrix, if one was given, is P-by-P. */
+    private static void requireSize(InitialValue transitionCov, long p) {
+        if (transitionCov instanceof InitialValue.Matrix m) {
+            NDArray q = Checks.open(m.matrix(), "transitionCov");
+            if (!q.getShape().equals(new Shape(p, p))) {
+                throw new IllegalArgumentException(
+                        Checks.format(
+                                "transitionCov must have shape (%d, %d) for %d parameters, got %s",
+                                p, p, p, q.getShape()));
+            }
         }
-        NDArray root = eig.get(1).mul(eig.get(0).maximum(0).sqrt());
-        long p = cov.getShape().get(0);
-        NDArray z =
-                cov.getManager()
-                        .randomNormal(0, 1, new Shape(n, p), cov.getDataType(), cov.getDevice());
-        return z.matMul(root.transpose()).add(state.params().ravel());
     }
 
-    private static void requireSize(NDArray matrix, long p, String name) {
-        if (matrix == null) {
-            return;
-        }
-        Checks.open(matrix, name);
-        if (!matrix.getShape().equals(new Shape(p, p))) {
+    /** Checks a covariance option: a number (positive or non-negative) or a checked matrix. */
+    private static void checkCovariance(InitialValue value, String name, boolean definite) {
+        Checks.notNull(value, name);
+        if (value instanceof InitialValue.Constant c) {
+            if (definite) {
+                Checks.positive(c.value(), name);
+            } else {
+                Checks.nonNegative(c.value(), name);
+            }
+        } else if (value instanceof InitialValue.Matrix m) {
+            checkMatrix(m.matrix(), name, definite);
+        } else {
             throw new IllegalArgumentException(
-                    Checks.format(
-                            "%s must have shape (%d, %d) for %d parameters, got %s",
-                            name, p, p, p, matrix.getShape()));
+                    Checks.format("%s must be a number or a (P, P) matrix", name));
         }
     }
 
     /** Checks a covariance matrix and returns a symmetrised copy on its manager. */
-    private static NDArray checkedMatrix(NDArray m, String name, boolean definite) {
+    private static InitialValue symmetrised(NDArray m, String name, boolean definite) {
+        checkMatrix(m, name, definite);
+        return InitialValue.of(
+                Scopes.call(m.getManager(), () -> m.add(m.transpose()).muli(0.5), List::of), name);
+    }
+
+    /** Checks that a matrix is square, finite, symmetric and positive (semi-)definite. */
+    private static void checkMatrix(NDArray m, String name, boolean definite) {
         Checks.open(m, name);
         Shape s = m.getShape();
         if (s.dimension() != 2 || s.get(0) != s.get(1) || s.get(0) < 1) {
             throw new IllegalArgumentException(
                     Checks.format("%s must be a square matrix, got shape %s", name, s));
         }
-        NDArray copy =
-                Scoped.call(
-                        m.getManager(),
-                        () -> {
-                            NDArray d = m.toType(DataType.FLOAT64, false);
-                            double[] values = d.toDoubleArray();
-                            double scale = 0;
-                            for (double v : values) {
-                                if (!Double.isFinite(v)) {
-                                    throw new IllegalArgumentException(
-                                            Checks.format("%s must be finite, got %s", name, v));
-                                }
-                                scale = Math.max(scale, Math.abs(v));
-                            }
-                            double asym = d.sub(d.transpose()).abs().max().getDouble();
-                            if (asym > MATRIX_TOL * scale) {
-                                throw new IllegalArgumentException(
-                                        Checks.format(
-                                                "%s must be symmetric, got entries differing from"
-                                                        + " their transpose by %s",
-                                                name, asym));
-                            }
-                            NDArray sym = m.add(m.transpose()).muli(0.5);
-                            double minEig =
-                                    Linalg.eigh(sym.toType(DataType.FLOAT64, false))
-                                            .get(0)
-                                            .min()
-                                            .getDouble();
-                            if (definite ? !(minEig > 0) : minEig < -MATRIX_TOL * scale) {
-                                throw new IllegalArgumentException(
-                                        Checks.format(
-                                                "%s must be positive %s, got smallest eigenvalue"
-                                                        + " %s",
-                                                name,
-                                                definite ? "definite" : "semi-definite",
-                                                minEig));
-                            }
-                            return sym;
-                        },
-                        List::of);
-        return copy;
+        Scopes.run(
+                () -> {
+                    NDArray d = m.toType(DataType.FLOAT64, false);
+                    double scale = 0;
+                    for (double v : d.toDoubleArray()) {
+                        if (!Double.isFinite(v)) {
+                            throw new IllegalArgumentException(
+                                    Checks.format("%s must be finite, got %s", name, v));
+                        }
+                        scale = Math.max(scale, Math.abs(v));
+                    }
+                    double asym = d.sub(d.transpose()).abs().max().getDouble();
+                    if (asym > MATRIX_TOL * scale) {
+                        throw new IllegalArgumentException(
+                                Checks.format(
+                                        "%s must be symmetric, got entries differing from their"
+                                                + " transpose by %s",
+                                        name, asym));
+                    }
+                    NDArray sym = m.add(m.transpose()).muli(0.5).toType(DataType.FLOAT64, false);
+                    double minEig = Linalg.eigh(sym).get(0).min().getDouble();
+                    if (definite ? !(minEig > 0) : minEig < -MATRIX_TOL * scale) {
+                        throw new IllegalArgumentException(
+                                Checks.format(
+                                        "%s must be positive %s, got smallest eigenvalue %s",
+                                        name, definite ? "definite" : "semi-definite", minEig));
+                    }
+                });
     }
 }

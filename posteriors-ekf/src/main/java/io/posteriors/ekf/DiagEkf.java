@@ -2,18 +2,18 @@ package io.posteriors.ekf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import io.posteriors.Checks;
-import io.posteriors.DiagNormal;
 import io.posteriors.ForwardFn;
+import io.posteriors.InitialValue;
 import io.posteriors.LogProbFn;
 import io.posteriors.OuterFn;
-import io.posteriors.PerSample;
+import io.posteriors.PerSampleBuilder;
 import io.posteriors.Schedule;
 import io.posteriors.Step;
+import io.posteriors.TemperedBuilder;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
 import java.util.List;
 import java.util.function.Function;
 
@@ -74,29 +74,51 @@ import java.util.function.Function;
  * for (Batch b : stream) {
  *     state = t.updateInPlace(state, b).state();
  * }
- * TensorTree draws = DiagEkf.sample(state, 100);
+ * TensorTree draws = state.sample(100);
  * }</pre>
  *
+ * @param logLikelihood the log likelihood of a batch: a scalar, or with {@code perSample} a vector
+ *     with one entry per sample
+ * @param lr the learning rate by step, the likelihood's inverse temperature; positive at every step
+ * @param initSds the initial standard deviations: a number for every parameter (default 1) or a
+ *     tree shaped like the parameters, read by {@code init}; every entry positive and finite
+ * @param transitionSd the standard deviation of the random-walk transition noise added to every
+ *     parameter before each update; non-negative (default 0: static parameters)
+ * @param forward the model's forward function for the GGN curvature, or null for the empirical
+ *     Fisher (default)
+ * @param outerLogLikelihood the log likelihood as a function of the outputs for the GGN, summed
+ *     over the batch; null exactly when {@code forward} is
+ * @param perSample whether the log likelihood returns one value per sample (default false: it
+ *     returns a scalar for a batch and is evaluated on each one-sample batch; see above)
+ * @param batchSplitter splits a batch into one-sample batches when {@code perSample} is false
+ *     (default {@link io.posteriors.PerSample#split})
  * @param <B> the batch type
  */
-public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
+public record DiagEkf<B>(
+        LogProbFn<B> logLikelihood,
+        Schedule lr,
+        InitialValue initSds,
+        double transitionSd,
+        ForwardFn<B> forward,
+        OuterFn<B> outerLogLikelihood,
+        boolean perSample,
+        Function<B, List<B>> batchSplitter)
+        implements Transform<DiagEkfState, B>, EkfCurvature.Options<B> {
 
-    private final LogProbFn<B> logLikelihood;
-    private final Schedule lr;
-    private final double transitionSd;
-    private final double initSds;
-    private final TensorTree initSdsTree;
-    private final ForwardFn<B> forward;
-    private final OuterFn<B> outerLogLikelihood;
-
-    private DiagEkf(Builder<B> b) {
-        this.logLikelihood = PerSample.perSampleForm(b.logLikelihood, b.perSample, b.batchSplitter);
-        this.lr = b.lr;
-        this.transitionSd = b.transitionSd;
-        this.initSds = b.initSds;
-        this.initSdsTree = b.initSdsTree;
-        this.forward = b.forward;
-        this.outerLogLikelihood = b.outerLogLikelihood;
+    /**
+     * Checks the options.
+     *
+     * @throws NullPointerException when {@code logLikelihood}, {@code lr}, {@code initSds} or
+     *     {@code batchSplitter} is null
+     * @throws IllegalArgumentException when {@code lr} is not positive and finite at step 0, an
+     *     initial standard deviation is not positive and finite (or {@code initSds} is a matrix),
+     *     {@code transitionSd} is negative or not finite, or only one of {@code forward} and {@code
+     *     outerLogLikelihood} is given
+     */
+    public DiagEkf {
+        EkfCurvature.checkOptions(logLikelihood, lr, forward, outerLogLikelihood, batchSplitter);
+        EkfCurvature.requirePositive(initSds, "initSds");
+        Checks.nonNegative(transitionSd, "transitionSd");
     }
 
     /**
@@ -111,8 +133,7 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
      * @throws IllegalArgumentException when {@code lr} is not positive and finite
      */
     public static <B> Builder<B> builder(LogProbFn<B> logLikelihood, double lr) {
-        Checks.positive(lr, "lr");
-        return new Builder<>(logLikelihood, Schedule.constant(lr));
+        return new Builder<>(logLikelihood, Schedule.constant(Checks.positive(lr, "lr")));
     }
 
     /**
@@ -129,24 +150,23 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
     }
 
     /**
-     * Options of {@link DiagEkf}, with posteriors' defaults.
+     * Options of {@link DiagEkf}, with posteriors' defaults; {@code perSample} and {@code
+     * batchSplitter} come from {@link PerSampleBuilder}, {@code ggn} from a base shared with the
+     * other filter.
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> {
-        private final LogProbFn<B> logLikelihood;
-        private final Schedule lr;
-        private double transitionSd = 0;
-        private boolean perSample = false;
-        private Function<B, List<B>> batchSplitter;
-        private double initSds = 1;
-        private TensorTree initSdsTree;
-        private ForwardFn<B> forward;
-        private OuterFn<B> outerLogLikelihood;
+    public static final class Builder<B> extends EkfBuilder<B, Builder<B>> {
+        private InitialValue initSds = InitialValue.of(1.0, "initSds");
+        private double transitionSd;
 
         private Builder(LogProbFn<B> logLikelihood, Schedule lr) {
-            this.logLikelihood = Checks.notNull(logLikelihood, "logLikelihood");
-            this.lr = lr;
+            super(logLikelihood, lr);
+        }
+
+        @Override
+        protected Builder<B> self() {
+            return this;
         }
 
         /**
@@ -163,39 +183,6 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
         }
 
         /**
-         * Sets whether the log likelihood returns one value per sample (a vector); default false,
-         * as in posteriors: it returns a scalar for a batch (e.g. the mean log likelihood) and the
-         * filter evaluates it on each sample as a batch of one ({@link PerSample#perSamplify}),
-         * which gives the same per-sample values at the cost of one call per sample. Either way the
-         * filter's log likelihood is the mean of the per-sample values and the curvature is built
-         * from the per-sample gradients. A {@link io.posteriors.ModelLogPosterior} is always used
-         * in its per-sample form, whatever this says. To make a batch count as a single observation
-         * (e.g. one vector observation with correlated noise), return its log likelihood as a
-         * vector of length 1 with {@code perSample(true)}.
-         *
-         * @param perSample whether the log likelihood is per sample
-         * @return this builder
-         */
-        public Builder<B> perSample(boolean perSample) {
-            this.perSample = perSample;
-            return this;
-        }
-
-        /**
-         * Sets how a batch is split into one-sample batches when {@code perSample} is false. By
-         * default a batch that is an NDArray, NDList, TensorTree, List or record of these is split
-         * along dimension 0 of every array it holds ({@link PerSample#split}).
-         *
-         * @param batchSplitter returns the one-sample batches of a batch, in order
-         * @return this builder
-         * @throws NullPointerException when the splitter is null
-         */
-        public Builder<B> batchSplitter(Function<B, List<B>> batchSplitter) {
-            this.batchSplitter = Checks.notNull(batchSplitter, "batchSplitter");
-            return this;
-        }
-
-        /**
          * Sets one initial standard deviation for every parameter (default 1).
          *
          * @param initSds the standard deviation; positive
@@ -203,58 +190,23 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
          * @throws IllegalArgumentException when it is not positive and finite
          */
         public Builder<B> initSds(double initSds) {
-            this.initSds = Checks.positive(initSds, "initSds");
-            this.initSdsTree = null;
+            this.initSds =
+                    EkfCurvature.requirePositive(InitialValue.of(initSds, "initSds"), "initSds");
             return this;
         }
 
         /**
-         * Sets the initial standard deviations leaf by leaf. The builder keeps its own copy; {@code
-         * init} checks that the tree has the parameters' structure.
+         * Sets the initial standard deviations leaf by leaf. The tree is read by {@code init}, so
+         * it must stay open until then; {@code init} checks that it has the parameters' structure.
          *
          * @param initSds the standard deviations; every entry positive and finite
          * @return this builder
-         * @throws IllegalArgumentException when an entry is not positive and finite
+         * @throws NullPointerException when it is null
+         * @throws IllegalArgumentException naming the leaf when an entry is not positive and finite
          */
         public Builder<B> initSds(TensorTree initSds) {
-            Checks.notNull(initSds, "initSds");
-            initSds.forEach(
-                    (k, a) -> {
-                        Checks.open(a, "initSds leaf '" + k + "'");
-                        try (NDArray bad = a.lte(0).logicalOr(a.isNaN()).logicalOr(a.isInfinite());
-                                NDArray any = bad.any()) {
-                            if (any.getBoolean()) {
-                                throw new IllegalArgumentException(
-                                        Checks.format(
-                                                "initSds must be positive and finite, got a"
-                                                        + " non-positive or non-finite entry in"
-                                                        + " leaf '%s'",
-                                                k));
-                            }
-                        }
-                    });
-            this.initSdsTree = initSds.copy();
-            return this;
-        }
-
-        /**
-         * Uses the diagonal of the generalised Gauss-Newton matrix as the curvature instead of the
-         * empirical Fisher. {@code outerLogLikelihood(forward(params, batch).output(), batch)} must
-         * equal the log likelihood summed over the samples of the batch, {@code sum_i l_i},
-         * whatever {@code perSample} says (the convention of {@code
-         * ModelLogPosterior.outerLogLikelihood()} and of the Laplace GGN transforms). The filter
-         * takes the Hessian of its negative divided by the number of samples n, to match the mean
-         * {@code (1/n) sum_i l_i} it uses as the log likelihood; the log likelihood itself gives
-         * the gradient.
-         *
-         * @param forward the model's forward function (batch-first outputs)
-         * @param outerLogLikelihood the log likelihood as a function of the outputs (a scalar)
-         * @return this builder
-         * @throws NullPointerException when an argument is null
-         */
-        public Builder<B> ggn(ForwardFn<B> forward, OuterFn<B> outerLogLikelihood) {
-            this.forward = Checks.notNull(forward, "forward");
-            this.outerLogLikelihood = Checks.notNull(outerLogLikelihood, "outerLogLikelihood");
+            this.initSds =
+                    EkfCurvature.requirePositive(InitialValue.of(initSds, "initSds"), "initSds");
             return this;
         }
 
@@ -264,7 +216,15 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
          * @return the transform
          */
         public DiagEkf<B> build() {
-            return new DiagEkf<>(this);
+            return new DiagEkf<>(
+                    logLikelihood,
+                    lr,
+                    initSds,
+                    transitionSd,
+                    forward,
+                    outerLogLikelihood,
+                    perSample(),
+                    batchSplitter());
         }
     }
 
@@ -274,51 +234,19 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
      *
      * @param params the initial mean
      * @return the state
-     * @throws IllegalArgumentException when a tree of initial standard deviations has another
-     *     structure than {@code params}
-     * @throws IllegalStateException when {@code params} has been closed
+     * @throws IllegalArgumentException when {@code params} has a non-finite entry (naming the leaf)
+     *     or a tree of initial standard deviations has another structure than {@code params}
+     * @throws IllegalStateException when {@code params} or the tree of initial standard deviations
+     *     has been closed
      */
     @Override
     public DiagEkfState init(TensorTree params) {
-        Checks.notNull(params, "params");
-        params.forEach((k, a) -> Checks.open(a, "params leaf '" + k + "'"));
-        if (initSdsTree != null) {
-            params.requireSameStructure(initSdsTree, "initSds");
-        }
+        Checks.openTree(params, "params");
+        Checks.finite(params, "params", 0);
+        TensorTree sd = initSds.tree(params, "initSds");
         TensorTree mean = params.copy();
-        TensorTree sd =
-                initSdsTree == null
-                        ? mean.fullLike(initSds)
-                        : initSdsTree.zip(mean, EkfArrays::copyLike);
-        NDArray nan = EkfArrays.nanLike(mean.anyLeaf());
+        NDArray nan = mean.manager().full(new Shape(), Float.NaN, mean.dataType(), mean.device());
         return new DiagEkfState(mean, sd, nan, 0);
-    }
-
-    /**
-     * Computes the next state without touching {@code state}.
-     *
-     * @param state the current state
-     * @param batch the batch
-     * @return the new state (new arrays) and the aux of the log likelihood
-     * @throws IllegalArgumentException when the learning rate at this step is not positive, or the
-     *     log likelihood (or forward or outer function) returns a value of the wrong shape or a
-     *     non-finite value; the message names the step
-     */
-    @Override
-    public Step<DiagEkfState> update(DiagEkfState state, B batch) {
-        Checks.notNull(state, "state");
-        DiagEkfState copy =
-                new DiagEkfState(
-                        state.params().copy(),
-                        state.sdDiag().copy(),
-                        state.logLikelihood().duplicate(),
-                        state.step());
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
     }
 
     /**
@@ -328,75 +256,41 @@ public final class DiagEkf<B> implements Transform<DiagEkfState, B> {
      * @param state the current state; its arrays are overwritten
      * @param batch the batch
      * @return a state sharing the arrays of {@code state}, with the step advanced, and the aux
-     * @throws IllegalArgumentException as {@link #update}
+     * @throws IllegalArgumentException when the learning rate at this step is not positive, the log
+     *     likelihood (or forward or outer function) returns a value of the wrong shape, or the
+     *     value, gradient or curvature is not finite; the message names the step
+     * @throws IllegalStateException when an array of the state has been closed
      */
     @Override
     public Step<DiagEkfState> updateInPlace(DiagEkfState state, B batch) {
-        Checks.notNull(state, "state");
+        Checks.open(state);
         long step = state.step();
-        double lrNow = Checks.positiveAt(lr, step, "lr");
+        double lrNow = TemperedBuilder.lrAt(lr, step);
         TensorTree params = state.params();
-        params.forEach((k, a) -> Checks.open(a, "params leaf '" + k + "'"));
+        TensorTree sdDiag = state.sdDiag();
+        NDArray logLik = state.logLikelihood();
         NDList aux =
-                Scoped.call(
-                        params.manager(),
-                        () -> {
-                            EkfCurvature.Diagonal lin =
-                                    EkfCurvature.computeDiagonal(
-                                            logLikelihood,
-                                            forward,
-                                            outerLogLikelihood,
-                                            params,
-                                            batch,
-                                            step);
-                            NDArray f = lin.curvature();
-                            NDArray mean = params.ravel();
+                EkfCurvature.update(
+                        this,
+                        params,
+                        logLik,
+                        batch,
+                        step,
+                        true,
+                        lin -> {
+                            // predict: sigma_p^2 = sigma^2 + transitionSd^2
                             NDArray varPredict =
-                                    state.sdDiag()
-                                            .ravel()
-                                            .square()
-                                            .add(transitionSd * transitionSd);
-                            NDArray var = varPredict.div(f.mul(varPredict).mul(lrNow).add(1));
-                            NDArray newMean = mean.add(var.mul(lin.grad()).mul(lrNow));
+                                    sdDiag.ravel().square().add(transitionSd * transitionSd);
+                            // update: 1 / sigma'^2 = 1 / sigma_p^2 + lr f
+                            NDArray var =
+                                    varPredict.div(
+                                            lin.diagonal().mul(varPredict).mul(lrNow).add(1));
+                            // mu' = mu + lr sigma'^2 g
+                            NDArray mean = params.ravel().add(var.mul(lin.grad()).mul(lrNow));
                             // everything is computed: only now write into the state
-                            params.setFrom(params.unravel(newMean));
-                            state.sdDiag().setFrom(state.sdDiag().unravel(var.sqrt()));
-                            state.logLikelihood()
-                                    .set(
-                                            new NDIndex("..."),
-                                            lin.value()
-                                                    .toType(
-                                                            state.logLikelihood().getDataType(),
-                                                            false));
-                            return lin.aux();
-                        },
-                        a -> a);
-        DiagEkfState next =
-                new DiagEkfState(params, state.sdDiag(), state.logLikelihood(), step + 1);
-        return new Step<>(next, aux);
-    }
-
-    /**
-     * Draws one sample from the state's Normal, {@code mean + sd * z}, from the engine's generator.
-     *
-     * @param state the state
-     * @return a new tree with the parameters' structure
-     */
-    public static TensorTree sample(DiagEkfState state) {
-        Checks.notNull(state, "state");
-        return DiagNormal.sample(state.params(), state.sdDiag());
-    }
-
-    /**
-     * Draws {@code n} samples from the state's Normal, stacked along a new leading dimension.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1}
-     */
-    public static TensorTree sample(DiagEkfState state, int n) {
-        Checks.notNull(state, "state");
-        return DiagNormal.sample(state.params(), state.sdDiag(), n);
+                            params.setFrom(params.unravel(mean));
+                            sdDiag.setFrom(sdDiag.unravel(var.sqrt()));
+                        });
+        return new Step<>(new DiagEkfState(params, sdDiag, logLik, step + 1), aux);
     }
 }

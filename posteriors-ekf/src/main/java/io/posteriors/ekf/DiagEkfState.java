@@ -1,6 +1,7 @@
 package io.posteriors.ekf;
 
 import ai.djl.ndarray.NDArray;
+import io.posteriors.DiagGaussianPosterior;
 import io.posteriors.State;
 import io.posteriors.TensorTree;
 import java.util.ArrayList;
@@ -9,9 +10,10 @@ import java.util.Objects;
 
 /**
  * The state of {@link DiagEkf}: a diagonal Normal over the parameters, posteriors' {@code
- * EKFDiagState}.
+ * EKFDiagState}. As a {@link DiagGaussianPosterior} it samples and scores {@code N(params, T
+ * diag(sdDiag^2))}.
  *
- * @param params the mean of the Normal
+ * @param params the mean of the Normal ({@link #mean()} returns it, not a copy)
  * @param sdDiag the standard deviations, with the structure of {@code params}
  * @param logLikelihood the log likelihood at the mean before the last update (for a per-sample log
  *     likelihood, the mean over the batch), a scalar array on the parameters' device; NaN after
@@ -19,7 +21,7 @@ import java.util.Objects;
  * @param step the number of updates done
  */
 public record DiagEkfState(TensorTree params, TensorTree sdDiag, NDArray logLikelihood, long step)
-        implements State {
+        implements State, DiagGaussianPosterior {
 
     /**
      * Checks the components.
@@ -38,6 +40,11 @@ public record DiagEkfState(TensorTree params, TensorTree sdDiag, NDArray logLike
         }
     }
 
+    @Override
+    public DiagEkfState copy() {
+        return new DiagEkfState(params.copy(), sdDiag.copy(), logLikelihood.duplicate(), step);
+    }
+
     /**
      * Returns the parameters' leaves, then the standard deviations', then the log likelihood.
      *
@@ -49,5 +56,20 @@ public record DiagEkfState(TensorTree params, TensorTree sdDiag, NDArray logLike
         all.addAll(sdDiag.leaves());
         all.add(logLikelihood);
         return all;
+    }
+
+    @Override
+    public TensorTree mean() {
+        return params;
+    }
+
+    /**
+     * Returns the variances {@code sdDiag^2}.
+     *
+     * @return a new tree shaped like the parameters
+     */
+    @Override
+    public TensorTree varianceDiag() {
+        return sdDiag.map(NDArray::square);
     }
 }

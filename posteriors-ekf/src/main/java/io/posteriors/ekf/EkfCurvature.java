@@ -2,25 +2,38 @@ package io.posteriors.ekf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.posteriors.Autodiff;
 import io.posteriors.Checks;
+import io.posteriors.Curvature;
 import io.posteriors.ForwardFn;
+import io.posteriors.InitialValue;
 import io.posteriors.Linalg;
 import io.posteriors.LogProb;
 import io.posteriors.LogProbFn;
 import io.posteriors.ModelOutput;
 import io.posteriors.OuterFn;
+import io.posteriors.PerSample;
+import io.posteriors.Schedule;
+import io.posteriors.Scopes;
+import io.posteriors.TemperedBuilder;
 import io.posteriors.TensorTree;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
- * The linearisation both filters share: the log likelihood's value and gradient at the mean, and a
- * factor {@code U} (r-by-P) of the curvature {@code F = U^T U}.
+ * What both filters share: the choice and computation of the curvature, the checks of its values,
+ * and the checks of the options that select it.
  *
- * <p>The log likelihood given here is always in per-sample form (a vector of n values; the filters
- * pass a whole-batch function through {@link io.posteriors.PerSample#perSampleForm} first, as
- * posteriors does with {@code per_samplify}), and the filter's log likelihood is their mean, so
- * {@code g = (1/n) sum_i g_i}.
+ * <p>The linearisation at the mean is the log likelihood's value and gradient and a curvature
+ * {@code F}, given as a factor {@code U} (r-by-P) with {@code F = U^T U} and as its diagonal. The
+ * log likelihood is always evaluated in per-sample form (a vector of n values; a whole-batch
+ * function goes through {@link PerSample#perSampleForm} first, as posteriors does with {@code
+ * per_samplify}), and the filter's log likelihood is their mean, so {@code g = (1/n) sum_i g_i}.
  *
  * <ul>
  *   <li>Empirical Fisher: {@code F = (1/n) sum_i g_i g_i^T}, so {@code U} has rows {@code g_i /
@@ -32,7 +45,8 @@ import io.posteriors.TensorTree;
  *       dropped, which keeps F positive semi-definite.
  * </ul>
  *
- * <p>Called inside the caller's {@code NDScope}: every array it creates is registered there.
+ * <p>{@link #update} runs a whole filter step in one scope: every array it creates, except the aux
+ * it returns, is closed when it returns or throws.
  */
 final class EkfCurvature {
 
@@ -43,94 +57,113 @@ final class EkfCurvature {
      *
      * @param value the log likelihood (a scalar)
      * @param grad its gradient, raveled, shape (P)
-     * @param factor U with {@code F = U^T U}, shape (r, P)
+     * @param factor U with {@code F = U^T U}, shape (r, P); null when only the diagonal was asked
+     *     for and the empirical Fisher's fast path gave it directly
+     * @param diagonal the diagonal of F, raveled, shape (P)
      * @param aux the aux of the log likelihood call
      */
-    record Linearisation(NDArray value, NDArray grad, NDArray factor, NDList aux) {}
+    record Linearisation(
+            NDArray value, NDArray grad, NDArray factor, NDArray diagonal, NDList aux) {
 
-    /**
-     * The diagonal linearisation at the mean.
-     *
-     * @param value the log likelihood (a scalar)
-     * @param grad its gradient, raveled, shape (P)
-     * @param curvature the diagonal of F, raveled, shape (P)
-     * @param aux the aux of the log likelihood call
-     */
-    record Diagonal(NDArray value, NDArray grad, NDArray curvature, NDList aux) {}
-
-    /**
-     * Computes the diagonal linearisation. For the empirical Fisher it asks {@link
-     * Autodiff#perSampleGradMoments} for {@code sum_i g_i} and {@code sum_i g_i^2}, which for a
-     * {@code ModelLogPosterior} of a stack of linear layers costs one reverse pass instead of n.
-     *
-     * @param logLikelihood the per-sample log likelihood
-     * @param forward the forward function for the GGN, or null for the empirical Fisher
-     * @param outerLogLikelihood the outer log likelihood for the GGN, or null
-     * @param params the mean
-     * @param batch the batch
-     * @param step the step, for messages
-     * @param <B> the batch type
-     * @return the diagonal linearisation
-     * @throws IllegalArgumentException as {@link #compute}
-     */
-    static <B> Diagonal computeDiagonal(
-            LogProbFn<B> logLikelihood,
-            ForwardFn<B> forward,
-            OuterFn<B> outerLogLikelihood,
-            TensorTree params,
-            B batch,
-            long step) {
-        if (forward == null) {
-            try {
-                Autodiff.GradMoments gm =
-                        Autodiff.perSampleGradMoments(logLikelihood, params, batch);
-                double n = gm.values().size();
-                return new Diagonal(
-                        gm.values().mean(),
-                        gm.sum().ravel().div(n),
-                        gm.sumOfSquares().ravel().div(n),
-                        gm.aux());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(
-                        Checks.format("ekf update failed at step %d: %s", step, e.getMessage()), e);
-            }
+        private void storeValue(NDArray target) {
+            target.set(new NDIndex("..."), value.toType(target.getDataType(), false));
         }
-        Linearisation lin =
-                compute(logLikelihood, forward, outerLogLikelihood, params, batch, step);
-        return new Diagonal(
-                lin.value(), lin.grad(), lin.factor().square().sum(new int[] {0}), lin.aux());
+    }
+
+    /** The options that choose the linearisation: components of both transform records. */
+    interface Options<B> {
+        LogProbFn<B> logLikelihood();
+
+        boolean perSample();
+
+        Function<B, List<B>> batchSplitter();
+
+        ForwardFn<B> forward(); // null for the empirical Fisher
+
+        OuterFn<B> outerLogLikelihood();
     }
 
     /**
-     * Computes the linearisation, reporting a failure of the user's functions with the step.
-     *
-     * @param logLikelihood the per-sample log likelihood
-     * @param forward the forward function for the GGN, or null for the empirical Fisher
-     * @param outerLogLikelihood the outer log likelihood for the GGN, or null
-     * @param params the mean
-     * @param batch the batch
-     * @param step the step, for messages
-     * @param <B> the batch type
-     * @return the linearisation
-     * @throws IllegalArgumentException when a function returns a value of the wrong shape or a
-     *     non-finite value, naming the step
+     * Runs one filter step in a scope: linearises at the mean {@code params} (only the diagonal of
+     * F when {@code diagonalOnly}), lets {@code update} compute and then write the new mean and
+     * spread, stores the log likelihood into the state's scalar, and returns the aux. Every value
+     * is checked before {@code update} runs; a failure names the step.
      */
-    static <B> Linearisation compute(
-            LogProbFn<B> logLikelihood,
-            ForwardFn<B> forward,
-            OuterFn<B> outerLogLikelihood,
+    static <B> NDList update(
+            Options<B> options,
             TensorTree params,
+            NDArray logLikelihood,
             B batch,
-            long step) {
+            long step,
+            boolean diagonalOnly,
+            Consumer<Linearisation> update) {
+        return Scopes.call(
+                params.manager(),
+                () -> {
+                    Linearisation lin = linearise(options, params, batch, step, diagonalOnly);
+                    update.accept(lin);
+                    lin.storeValue(logLikelihood);
+                    return lin.aux();
+                },
+                aux -> aux);
+    }
+
+    /**
+     * Linearises the log likelihood at the mean and checks the value and the gradient before any
+     * curvature is computed from them, then the curvature, naming the step (and the leaf).
+     */
+    private static <B> Linearisation linearise(
+            Options<B> options, TensorTree params, B batch, long step, boolean diagonalOnly) {
+        LogProbFn<B> perSampleForm =
+                PerSample.perSampleForm(
+                        options.logLikelihood(), options.perSample(), options.batchSplitter());
+        Linearisation lin;
+        if (options.forward() != null) {
+            lin = ggn(perSampleForm, options, params, batch, step);
+        } else {
+            lin =
+                    atStep(
+                            step,
+                            () ->
+                                    diagonalOnly
+                                            ? diagonalFisher(perSampleForm, params, batch)
+                                            : empiricalFisher(perSampleForm, params, batch));
+            requireFinite(params, lin.value(), lin.grad(), step);
+        }
+        Checks.finite(params.unravel(lin.diagonal()), "curvature", step);
+        return lin;
+    }
+
+    /** Runs a call of the user's functions, naming the step in what it throws. */
+    private static <T> T atStep(long step, Supplier<T> call) {
         try {
-            if (forward == null) {
-                return empiricalFisher(logLikelihood, params, batch);
-            }
-            return ggn(logLikelihood, forward, outerLogLikelihood, params, batch);
+            return call.get();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     Checks.format("ekf update failed at step %d: %s", step, e.getMessage()), e);
         }
+    }
+
+    private static void requireFinite(TensorTree params, NDArray value, NDArray grad, long step) {
+        Checks.finiteScalar(value, "log likelihood", step);
+        Checks.finite(params.unravel(grad), "gradient", step);
+    }
+
+    /**
+     * The empirical Fisher's diagonal from {@link Autodiff#perSampleGradMoments}, {@code sum_i g_i}
+     * and {@code sum_i g_i^2}, which for a {@code ModelLogPosterior} of a stack of linear layers
+     * costs one reverse pass instead of n.
+     */
+    private static <B> Linearisation diagonalFisher(
+            LogProbFn<B> logLikelihood, TensorTree params, B batch) {
+        Autodiff.GradMoments gm = Autodiff.perSampleGradMoments(logLikelihood, params, batch);
+        double n = gm.values().size();
+        return new Linearisation(
+                gm.values().mean(),
+                gm.sum().ravel().div(n),
+                null,
+                gm.sumOfSquares().ravel().div(n),
+                gm.aux());
     }
 
     private static <B> Linearisation empiricalFisher(
@@ -138,45 +171,57 @@ final class EkfCurvature {
         Autodiff.ValueAndGrad vg = Autodiff.perSampleValueAndGrad(logLikelihood, params, batch);
         long n = vg.value().size();
         NDArray g = vg.grad().ravelBatched(n);
+        NDArray factor = g.div(Math.sqrt(n));
         return new Linearisation(
-                vg.value().mean(), g.mean(new int[] {0}), g.div(Math.sqrt(n)), vg.aux());
+                vg.value().mean(), g.mean(new int[] {0}), factor, diagonalOf(factor), vg.aux());
     }
 
     private static <B> Linearisation ggn(
-            LogProbFn<B> logLikelihood,
-            ForwardFn<B> forward,
-            OuterFn<B> outerLogLikelihood,
-            TensorTree params,
-            B batch) {
+            LogProbFn<B> logLikelihood, Options<B> options, TensorTree params, B batch, long step) {
         long[] samples = {1};
         Autodiff.ValueAndGrad vg =
-                Autodiff.valueAndGrad(meanOf(logLikelihood, samples), params, batch);
+                atStep(
+                        step,
+                        () -> Autodiff.valueAndGrad(meanOf(logLikelihood, samples), params, batch));
+        NDArray grad = vg.grad().ravel();
+        requireFinite(params, vg.value(), grad, step);
 
         // The Jacobian of the flattened outputs is the per-sample gradient of that vector.
         Shape[] outputShape = new Shape[1];
         LogProbFn<B> flatOutputs =
                 (p, b) -> {
-                    ModelOutput mo = Checks.notNull(forward.apply(p, b), "forward result");
+                    ModelOutput mo =
+                            Checks.notNull(options.forward().apply(p, b), "forward result");
                     outputShape[0] = mo.output().getShape();
                     return LogProb.of(mo.output().flatten());
                 };
-        Autodiff.ValueAndGrad jac = Autodiff.perSampleValueAndGrad(flatOutputs, params, batch);
+        Autodiff.ValueAndGrad jac =
+                atStep(step, () -> Autodiff.perSampleValueAndGrad(flatOutputs, params, batch));
         long k = jac.value().size();
         NDArray j = jac.grad().ravelBatched(k);
-        NDArray outputs = jac.value().reshape(outputShape[0]);
+        TensorTree outputs = TensorTree.of("outputs", jac.value().reshape(outputShape[0]));
 
         // With the identity as forward function, the GGN is the Hessian of the outer function.
         NDArray h =
-                Autodiff.ggn(
-                        (t, b) -> ModelOutput.of(t.get("outputs")),
-                        (o, b) -> outerLogLikelihood.apply(o, b).neg(),
-                        TensorTree.of("outputs", outputs),
-                        batch);
+                atStep(
+                        step,
+                        () ->
+                                Curvature.ggn(
+                                        (t, b) -> ModelOutput.of(t.get("outputs")),
+                                        (o, b) -> options.outerLogLikelihood().apply(o, b).neg(),
+                                        outputs,
+                                        batch));
+        Checks.finite(TensorTree.of("outputs", h), "hessian of the outer log likelihood", step);
         NDList eig = Linalg.eigh(h.add(h.transpose()).mul(0.5));
         NDArray scale = eig.get(0).maximum(0).sqrt();
         // the outer function sums over the samples; the filter's log likelihood is their mean
         NDArray factor = eig.get(1).mul(scale.div(Math.sqrt(samples[0]))).transpose().matMul(j);
-        return new Linearisation(vg.value(), vg.grad().ravel(), factor, vg.aux());
+        return new Linearisation(vg.value(), grad, factor, diagonalOf(factor), vg.aux());
+    }
+
+    /** The diagonal of {@code U^T U}: the column sums of squares. */
+    private static NDArray diagonalOf(NDArray factor) {
+        return factor.square().sum(new int[] {0});
     }
 
     /** The mean of a per-sample log likelihood, checked to be a vector; records its length. */
@@ -194,5 +239,58 @@ final class EkfCurvature {
             samples[0] = s.get(0);
             return new LogProb(lp.value().mean(), lp.aux());
         };
+    }
+
+    /** Checks the options both records share (see their compact constructors). */
+    static void checkOptions(
+            LogProbFn<?> logLikelihood,
+            Schedule lr,
+            ForwardFn<?> forward,
+            OuterFn<?> outerLogLikelihood,
+            Function<?, ?> batchSplitter) {
+        Checks.notNull(logLikelihood, "logLikelihood");
+        TemperedBuilder.lrAt(Checks.notNull(lr, "lr"), 0);
+        Checks.notNull(batchSplitter, "batchSplitter");
+        if ((forward == null) != (outerLogLikelihood == null)) {
+            throw new IllegalArgumentException(
+                    Checks.format(
+                            "forward and outerLogLikelihood must be given together (the GGN) or"
+                                    + " both be null (the empirical Fisher), got only %s",
+                            forward == null ? "outerLogLikelihood" : "forward"));
+        }
+    }
+
+    /**
+     * Checks an initial spread given as a number or a tree: every entry positive and finite, else
+     * an exception naming the leaf and flat index.
+     */
+    static InitialValue requirePositive(InitialValue value, String name) {
+        Checks.notNull(value, name);
+        if (value instanceof InitialValue.Constant c) {
+            Checks.positive(c.value(), name);
+        } else if (value instanceof InitialValue.Tree t) {
+            t.tree().forEach((k, a) -> requirePositive(a, name, k));
+        } else {
+            throw new IllegalArgumentException(
+                    Checks.format("%s must be a number or a tree shaped like params", name));
+        }
+        return value;
+    }
+
+    private static void requirePositive(NDArray a, String name, String leaf) {
+        Checks.open(a, name + " leaf '" + leaf + "'");
+        Scopes.run(
+                () -> {
+                    NDArray d = a.toType(DataType.FLOAT64, false).flatten();
+                    NDArray bad = d.lte(0).logicalOr(d.isNaN()).logicalOr(d.isInfinite());
+                    if (bad.any().getBoolean()) {
+                        long at = bad.toType(DataType.INT32, false).argMax().getLong();
+                        throw new IllegalArgumentException(
+                                Checks.format(
+                                        "%s must be positive and finite, got %s at leaf '%s' flat"
+                                                + " index %d",
+                                        name, d.get(at).getDouble(), leaf, at));
+                    }
+                });
     }
 }

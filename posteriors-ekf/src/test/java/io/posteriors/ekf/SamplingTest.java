@@ -55,7 +55,7 @@ class SamplingTest {
                         .initSds(tree(new float[] {0.5f, 2f}, 1f))
                         .build();
         DiagEkfState s = t.init(tree(new float[] {1f, -2f}, 0.5f));
-        TensorTree draws = DiagEkf.sample(s, N);
+        TensorTree draws = s.sample(N);
         assertEquals(new Shape(N, 2), draws.get("a").getShape());
         assertEquals(new Shape(N, 1, 1), draws.get("b").getShape());
         double[][] x = rows(draws.ravelBatched(N));
@@ -66,7 +66,7 @@ class SamplingTest {
             cov[i][i] = sd[i] * sd[i];
         }
         checkMoments(x, mean, cov);
-        TensorTree one = DiagEkf.sample(s);
+        TensorTree one = s.sample(1).map(a -> a.get(0));
         assertTrue(one.sameStructure(s.params()), "one sample has the parameters' structure");
     }
 
@@ -91,11 +91,11 @@ class SamplingTest {
                 cov[i][j] = c[3 * i + j];
             }
         }
-        TensorTree draws = DenseEkf.sample(s, N);
+        TensorTree draws = s.sample(N);
         assertEquals(new Shape(N, 2), draws.get("w").getShape());
         assertEquals(new Shape(N, 1), draws.get("b").getShape());
         checkMoments(rows(draws.ravelBatched(N)), mean, cov);
-        TensorTree one = DenseEkf.sample(s);
+        TensorTree one = s.sample(1).map(a -> a.get(0));
         assertTrue(one.sameStructure(s.params()), "one sample has the parameters' structure");
     }
 

@@ -9,8 +9,8 @@ import io.posteriors.LogProbFn;
 import io.posteriors.ModelOutput;
 import io.posteriors.OuterFn;
 import io.posteriors.PerSample;
+import io.posteriors.Scopes;
 import io.posteriors.TensorTree;
-import io.posteriors.internal.Scoped;
 import java.util.OptionalLong;
 
 /** Wrappers of the user's functions shared by the Laplace transforms. */
@@ -58,7 +58,7 @@ final class Calls {
      * (detached handles on the parameters' manager); the output is freed.
      */
     static <B> NDList forwardAux(ForwardFn<B> forward, TensorTree params, B batch) {
-        return Scoped.call(
+        return Scopes.call(
                 params.manager(),
                 () -> {
                     ModelOutput mo = forward.apply(params, batch);
@@ -75,7 +75,7 @@ final class Calls {
      * handles on the parameters' manager); the value is freed.
      */
     static <B> NDList logProbAux(LogProbFn<B> f, TensorTree params, B batch) {
-        return Scoped.call(
+        return Scopes.call(
                 params.manager(),
                 () -> {
                     LogProb lp = f.apply(params, batch);

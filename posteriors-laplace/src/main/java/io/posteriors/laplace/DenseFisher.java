@@ -1,15 +1,16 @@
 package io.posteriors.laplace;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import io.posteriors.Autodiff;
 import io.posteriors.Checks;
+import io.posteriors.InitialValue;
 import io.posteriors.LogProbFn;
 import io.posteriors.PerSample;
+import io.posteriors.PerSampleBuilder;
+import io.posteriors.Scopes;
 import io.posteriors.Step;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
 import java.util.List;
 import java.util.function.Function;
 
@@ -39,22 +40,35 @@ import java.util.function.Function;
  * io.posteriors.ModelLogPosterior} is always used in its per-sample form. The per-sample gradients
  * come from {@link Autodiff#perSampleValueAndGrad}.
  *
- * <p>Temperature: {@link #sample(DenseLaplaceState, int, double)} draws from {@code N(θ*, T
+ * <p>Temperature: {@link DenseLaplaceState#sample(int, double)} draws from {@code N(θ*, T
  * prec^-1)}; T = 1 is the Laplace posterior and T = 0 returns θ* exactly.
  *
+ * @param logPosterior the log posterior (unnormalised): of a whole batch, returning a scalar,
+ *     unless {@code perSample}, then one value per sample
+ * @param perSample whether {@code logPosterior} returns one value per sample
+ * @param batchSplitter splits a batch into one-sample batches when {@code perSample} is false
+ * @param initPrec the initial precision (the prior precision): a non-negative number times the
+ *     identity, or a symmetric {@code (P, P)} matrix with a non-negative diagonal
  * @param <B> the batch type
  */
-public final class DenseFisher<B> implements Transform<DenseLaplaceState, B> {
+public record DenseFisher<B>(
+        LogProbFn<B> logPosterior,
+        boolean perSample,
+        Function<B, List<B>> batchSplitter,
+        InitialValue initPrec)
+        implements Transform<DenseLaplaceState, B> {
 
-    private final double initPrec;
-    private final NDArray initPrecMatrix;
-    private final LogProbFn<B> perSampleLogPosterior;
-
-    private DenseFisher(Builder<B> b) {
-        this.initPrec = b.initPrec;
-        this.initPrecMatrix = b.initPrecMatrix;
-        this.perSampleLogPosterior =
-                PerSample.perSampleForm(b.logPosterior, b.perSample, b.batchSplitter);
+    /**
+     * Checks the options.
+     *
+     * @throws NullPointerException when a function or {@code initPrec} is null
+     * @throws IllegalArgumentException when the initial precision is negative, not finite or not
+     *     symmetric
+     */
+    public DenseFisher {
+        Checks.notNull(logPosterior, "logPosterior");
+        Checks.notNull(batchSplitter, "batchSplitter");
+        DenseLaplaceState.requireInitPrec(initPrec);
     }
 
     /**
@@ -71,31 +85,21 @@ public final class DenseFisher<B> implements Transform<DenseLaplaceState, B> {
     }
 
     /**
-     * Options of {@link DenseFisher}.
+     * Options of {@link DenseFisher}: {@code perSample} and {@code batchSplitter} from {@link
+     * PerSampleBuilder}, and the initial precision.
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> {
+    public static final class Builder<B> extends PerSampleBuilder<B, Builder<B>> {
         private final LogProbFn<B> logPosterior;
-        private boolean perSample;
-        private double initPrec;
-        private NDArray initPrecMatrix;
-        private Function<B, List<B>> batchSplitter;
+        private InitialValue initPrec = new InitialValue.Constant(0);
 
         private Builder(LogProbFn<B> logPosterior) {
             this.logPosterior = Checks.notNull(logPosterior, "logPosterior");
         }
 
-        /**
-         * Sets whether the log posterior returns one value per sample (a vector); default false,
-         * when it returns a scalar for a batch and is evaluated on each sample separately. Ignored
-         * for a {@link io.posteriors.ModelLogPosterior}, which is always used per sample.
-         *
-         * @param perSample whether the function is per sample
-         * @return this builder
-         */
-        public Builder<B> perSample(boolean perSample) {
-            this.perSample = perSample;
+        @Override
+        protected Builder<B> self() {
             return this;
         }
 
@@ -107,8 +111,8 @@ public final class DenseFisher<B> implements Transform<DenseLaplaceState, B> {
          * @throws IllegalArgumentException when the value is negative, NaN or infinite
          */
         public Builder<B> initPrec(double initPrec) {
-            this.initPrec = Checks.nonNegative(initPrec, "initPrec");
-            this.initPrecMatrix = null;
+            this.initPrec =
+                    DenseLaplaceState.requireInitPrec(InitialValue.of(initPrec, "initPrec"));
             return this;
         }
 
@@ -124,21 +128,8 @@ public final class DenseFisher<B> implements Transform<DenseLaplaceState, B> {
          * @throws NullPointerException when the matrix is null
          */
         public Builder<B> initPrec(NDArray initPrec) {
-            this.initPrecMatrix = DenseLaplace.checkInitMatrix(initPrec);
-            return this;
-        }
-
-        /**
-         * Sets how a batch is split into one-sample batches when {@code perSample} is false. By
-         * default a batch that is an NDArray, NDList, TensorTree, List or record of these is split
-         * along dimension 0 of every array it holds ({@link PerSample#split}).
-         *
-         * @param batchSplitter returns the one-sample batches of a batch, in order
-         * @return this builder
-         * @throws NullPointerException when the splitter is null
-         */
-        public Builder<B> batchSplitter(Function<B, List<B>> batchSplitter) {
-            this.batchSplitter = Checks.notNull(batchSplitter, "batchSplitter");
+            this.initPrec =
+                    DenseLaplaceState.requireInitPrec(InitialValue.of(initPrec, "initPrec"));
             return this;
         }
 
@@ -148,7 +139,7 @@ public final class DenseFisher<B> implements Transform<DenseLaplaceState, B> {
          * @return the transform
          */
         public DenseFisher<B> build() {
-            return new DenseFisher<>(this);
+            return new DenseFisher<>(logPosterior, perSample(), batchSplitter(), initPrec);
         }
     }
 
@@ -157,31 +148,12 @@ public final class DenseFisher<B> implements Transform<DenseLaplaceState, B> {
      *
      * @param params the parameters to build the approximation around (usually the MAP)
      * @return the state
-     * @throws IllegalArgumentException when an initial precision matrix is not (P, P) for the P
-     *     elements of {@code params}
+     * @throws IllegalArgumentException when {@code params} is not finite, or an initial precision
+     *     matrix is not (P, P) for its P elements
      */
     @Override
     public DenseLaplaceState init(TensorTree params) {
-        return DenseLaplace.init(params, initPrec, initPrecMatrix);
-    }
-
-    /**
-     * Returns a new state whose precision has this batch's empirical Fisher added; the input state
-     * is untouched.
-     *
-     * @param state the current state
-     * @param batch the batch
-     * @return the new state and the aux of the log posterior
-     */
-    @Override
-    public Step<DenseLaplaceState> update(DenseLaplaceState state, B batch) {
-        DenseLaplaceState copy = DenseLaplace.copy(state);
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
+        return DenseLaplaceState.init(params, initPrec);
     }
 
     /**
@@ -196,100 +168,28 @@ public final class DenseFisher<B> implements Transform<DenseLaplaceState, B> {
      */
     @Override
     public Step<DenseLaplaceState> updateInPlace(DenseLaplaceState state, B batch) {
-        Checks.notNull(state, "state");
-        Autodiff.ValueAndGrad vg =
-                Autodiff.perSampleValueAndGrad(perSampleLogPosterior, state.params(), batch);
-        NDList aux = vg.aux();
+        Checks.open(state);
+        LogProbFn<B> f = PerSample.perSampleForm(logPosterior, perSample, batchSplitter);
+        Autodiff.ValueAndGrad vg = Autodiff.perSampleValueAndGrad(f, state.params(), batch);
         try {
+            // prec += Gᵀ G, G the (n, P) matrix of per-sample gradients
             long n = vg.value().getShape().get(0);
-            NDArray fisher =
-                    Scoped.call(
+            try (NDArray fisher =
+                    Scopes.call(
                             state.params().manager(),
                             () -> {
                                 NDArray g = vg.grad().ravelBatched(n);
-                                return DenseLaplace.symmetrize(g.transpose().matMul(g));
+                                return DenseLaplaceState.symmetrize(g.transpose().matMul(g));
                             },
-                            List::of);
-            try {
-                return new Step<>(DenseLaplace.accumulate(state, fisher, "empirical Fisher"), aux);
-            } finally {
-                fisher.close();
+                            List::of)) {
+                return new Step<>(state.add(fisher, "empirical Fisher"), vg.aux());
             }
         } catch (RuntimeException e) {
-            aux.close();
+            vg.aux().close();
             throw e;
         } finally {
             vg.value().close();
             vg.grad().close();
         }
-    }
-
-    /**
-     * Draws one sample from the Laplace posterior {@code N(params, prec^-1)}.
-     *
-     * @param state the state
-     * @return a tree with the parameters' structure, on their manager
-     * @throws IllegalArgumentException when the precision is not positive definite
-     */
-    public static TensorTree sample(DenseLaplaceState state) {
-        return DenseLaplace.sample(state);
-    }
-
-    /**
-     * Draws {@code n} samples from the Laplace posterior {@code N(params, prec^-1)}.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1} or the precision is not positive definite
-     */
-    public static TensorTree sample(DenseLaplaceState state, int n) {
-        return DenseLaplace.sample(state, n, 1.0);
-    }
-
-    /**
-     * Draws {@code n} samples from {@code N(params, T prec^-1)} as {@code params + sqrt(T) z} with
-     * {@code L^T z = ε}, {@code prec = L L^T} (Cholesky) and ε standard Normal, so the precision is
-     * never inverted: temperature 1 is the Laplace posterior, temperature 0 returns {@code n} exact
-     * copies of the mean.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @param temperature T, scaling the covariance; finite and non-negative
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1}, T is negative or not finite, or T &gt; 0
-     *     and the precision is not positive definite
-     */
-    public static TensorTree sample(DenseLaplaceState state, int n, double temperature) {
-        return DenseLaplace.sample(state, n, temperature);
-    }
-
-    /**
-     * Returns the normalised log density of the Laplace posterior {@code N(params, prec^-1)}.
-     *
-     * @param state the state
-     * @param x one point (the parameters' structure) or m points (every leaf with a leading
-     *     dimension m)
-     * @return a scalar for one point, a vector of m values otherwise; differentiable in {@code x}
-     * @throws IllegalArgumentException when {@code x} has neither structure or the precision is not
-     *     positive definite
-     */
-    public static NDArray logProb(DenseLaplaceState state, TensorTree x) {
-        return DenseLaplace.logProb(state, x, 1.0);
-    }
-
-    /**
-     * Returns the normalised log density of {@code N(params, T prec^-1)}: {@code -(x - μ)^T prec (x
-     * - μ) / (2T) + log det(prec) / 2 - P log(2πT) / 2}.
-     *
-     * @param state the state
-     * @param x one point or m points (leading dimension m)
-     * @param temperature T; finite and positive
-     * @return a scalar for one point, a vector of m values otherwise; differentiable in {@code x}
-     * @throws IllegalArgumentException when T is not positive, {@code x} has neither structure or
-     *     the precision is not positive definite
-     */
-    public static NDArray logProb(DenseLaplaceState state, TensorTree x, double temperature) {
-        return DenseLaplace.logProb(state, x, temperature);
     }
 }

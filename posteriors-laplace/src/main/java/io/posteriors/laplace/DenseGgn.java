@@ -2,14 +2,15 @@ package io.posteriors.laplace;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import io.posteriors.Autodiff;
 import io.posteriors.Checks;
+import io.posteriors.Curvature;
 import io.posteriors.ForwardFn;
+import io.posteriors.InitialValue;
 import io.posteriors.OuterFn;
+import io.posteriors.Scopes;
 import io.posteriors.Step;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
 import java.util.List;
 
 /**
@@ -35,11 +36,11 @@ import java.util.List;
  * Martens, "New insights and perspectives on the natural gradient method", JMLR 2020; Immer,
  * Korzepa and Bauer, "Improving predictions of Bayesian neural nets via local linearization",
  * AISTATS 2021). For a model linear in θ with a Gaussian likelihood it is the exact Hessian. It
- * costs P^2 memory and one reverse pass per output element ({@link Autodiff#ggn}): use it on a
+ * costs P^2 memory and one reverse pass per output element ({@link Curvature#ggn}): use it on a
  * small model or a subset of the parameters (last layer); the forward function is run once more,
  * out of autograd, to return its aux.
  *
- * <p>Temperature: {@link #sample(DenseLaplaceState, int, double)} draws from {@code N(θ*, T
+ * <p>Temperature: {@link DenseLaplaceState#sample(int, double)} draws from {@code N(θ*, T
  * prec^-1)}; T = 1 is the Laplace posterior and T = 0 returns θ* exactly.
  *
  * <pre>{@code
@@ -50,20 +51,28 @@ import java.util.List;
  * DenseLaplaceState state = t.init(head);
  * }</pre>
  *
+ * @param forward the model's forward function, batch-first outputs (e.g. logits)
+ * @param outerLogLikelihood the log likelihood of the batch given the outputs, a scalar summed over
+ *     the batch
+ * @param initPrec the initial precision (the prior precision): a non-negative number times the
+ *     identity, or a symmetric {@code (P, P)} matrix with a non-negative diagonal
  * @param <B> the batch type
  */
-public final class DenseGgn<B> implements Transform<DenseLaplaceState, B> {
+public record DenseGgn<B>(
+        ForwardFn<B> forward, OuterFn<B> outerLogLikelihood, InitialValue initPrec)
+        implements Transform<DenseLaplaceState, B> {
 
-    private final ForwardFn<B> forward;
-    private final OuterFn<B> loss;
-    private final double initPrec;
-    private final NDArray initPrecMatrix;
-
-    private DenseGgn(Builder<B> b) {
-        this.forward = b.forward;
-        this.loss = Calls.negate(b.outerLogLikelihood);
-        this.initPrec = b.initPrec;
-        this.initPrecMatrix = b.initPrecMatrix;
+    /**
+     * Checks the options.
+     *
+     * @throws NullPointerException when a function or {@code initPrec} is null
+     * @throws IllegalArgumentException when the initial precision is negative, not finite or not
+     *     symmetric
+     */
+    public DenseGgn {
+        Checks.notNull(forward, "forward");
+        Checks.notNull(outerLogLikelihood, "outerLogLikelihood");
+        DenseLaplaceState.requireInitPrec(initPrec);
     }
 
     /**
@@ -88,8 +97,7 @@ public final class DenseGgn<B> implements Transform<DenseLaplaceState, B> {
     public static final class Builder<B> {
         private final ForwardFn<B> forward;
         private final OuterFn<B> outerLogLikelihood;
-        private double initPrec;
-        private NDArray initPrecMatrix;
+        private InitialValue initPrec = new InitialValue.Constant(0);
 
         private Builder(ForwardFn<B> forward, OuterFn<B> outerLogLikelihood) {
             this.forward = Checks.notNull(forward, "forward");
@@ -104,8 +112,8 @@ public final class DenseGgn<B> implements Transform<DenseLaplaceState, B> {
          * @throws IllegalArgumentException when the value is negative, NaN or infinite
          */
         public Builder<B> initPrec(double initPrec) {
-            this.initPrec = Checks.nonNegative(initPrec, "initPrec");
-            this.initPrecMatrix = null;
+            this.initPrec =
+                    DenseLaplaceState.requireInitPrec(InitialValue.of(initPrec, "initPrec"));
             return this;
         }
 
@@ -121,7 +129,8 @@ public final class DenseGgn<B> implements Transform<DenseLaplaceState, B> {
          * @throws NullPointerException when the matrix is null
          */
         public Builder<B> initPrec(NDArray initPrec) {
-            this.initPrecMatrix = DenseLaplace.checkInitMatrix(initPrec);
+            this.initPrec =
+                    DenseLaplaceState.requireInitPrec(InitialValue.of(initPrec, "initPrec"));
             return this;
         }
 
@@ -131,7 +140,7 @@ public final class DenseGgn<B> implements Transform<DenseLaplaceState, B> {
          * @return the transform
          */
         public DenseGgn<B> build() {
-            return new DenseGgn<>(this);
+            return new DenseGgn<>(forward, outerLogLikelihood, initPrec);
         }
     }
 
@@ -140,30 +149,12 @@ public final class DenseGgn<B> implements Transform<DenseLaplaceState, B> {
      *
      * @param params the parameters to build the approximation around (usually the MAP)
      * @return the state
-     * @throws IllegalArgumentException when an initial precision matrix is not (P, P) for the P
-     *     elements of {@code params}
+     * @throws IllegalArgumentException when {@code params} is not finite, or an initial precision
+     *     matrix is not (P, P) for its P elements
      */
     @Override
     public DenseLaplaceState init(TensorTree params) {
-        return DenseLaplace.init(params, initPrec, initPrecMatrix);
-    }
-
-    /**
-     * Returns a new state whose precision has this batch's GGN added; the input state is untouched.
-     *
-     * @param state the current state
-     * @param batch the batch
-     * @return the new state and the aux of the forward function
-     */
-    @Override
-    public Step<DenseLaplaceState> update(DenseLaplaceState state, B batch) {
-        DenseLaplaceState copy = DenseLaplace.copy(state);
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
+        return DenseLaplaceState.init(params, initPrec);
     }
 
     /**
@@ -178,97 +169,27 @@ public final class DenseGgn<B> implements Transform<DenseLaplaceState, B> {
      */
     @Override
     public Step<DenseLaplaceState> updateInPlace(DenseLaplaceState state, B batch) {
-        Checks.notNull(state, "state");
-        NDArray ggn =
-                Scoped.call(
-                        state.params().manager(),
+        Checks.open(state);
+        TensorTree params = state.params();
+        // prec += Jᵀ H J
+        try (NDArray ggn =
+                Scopes.call(
+                        params.manager(),
                         () ->
-                                DenseLaplace.symmetrize(
-                                        Autodiff.ggn(
+                                DenseLaplaceState.symmetrize(
+                                        Curvature.ggn(
                                                 Calls.batchFirst(forward, batch),
-                                                loss,
-                                                state.params(),
+                                                Calls.negate(outerLogLikelihood),
+                                                params,
                                                 batch)),
-                        List::of);
-        try {
-            NDList aux = Calls.forwardAux(forward, state.params(), batch);
+                        List::of)) {
+            NDList aux = Calls.forwardAux(forward, params, batch);
             try {
-                return new Step<>(DenseLaplace.accumulate(state, ggn, "GGN"), aux);
+                return new Step<>(state.add(ggn, "GGN"), aux);
             } catch (RuntimeException e) {
                 aux.close();
                 throw e;
             }
-        } finally {
-            ggn.close();
         }
-    }
-
-    /**
-     * Draws one sample from the Laplace posterior {@code N(params, prec^-1)}.
-     *
-     * @param state the state
-     * @return a tree with the parameters' structure, on their manager
-     * @throws IllegalArgumentException when the precision is not positive definite
-     */
-    public static TensorTree sample(DenseLaplaceState state) {
-        return DenseLaplace.sample(state);
-    }
-
-    /**
-     * Draws {@code n} samples from the Laplace posterior {@code N(params, prec^-1)}.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1} or the precision is not positive definite
-     */
-    public static TensorTree sample(DenseLaplaceState state, int n) {
-        return DenseLaplace.sample(state, n, 1.0);
-    }
-
-    /**
-     * Draws {@code n} samples from {@code N(params, T prec^-1)} as {@code params + sqrt(T) z} with
-     * {@code L^T z = ε}, {@code prec = L L^T} (Cholesky) and ε standard Normal, so the precision is
-     * never inverted: temperature 1 is the Laplace posterior, temperature 0 returns {@code n} exact
-     * copies of the mean.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @param temperature T, scaling the covariance; finite and non-negative
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1}, T is negative or not finite, or T &gt; 0
-     *     and the precision is not positive definite
-     */
-    public static TensorTree sample(DenseLaplaceState state, int n, double temperature) {
-        return DenseLaplace.sample(state, n, temperature);
-    }
-
-    /**
-     * Returns the normalised log density of the Laplace posterior {@code N(params, prec^-1)}.
-     *
-     * @param state the state
-     * @param x one point (the parameters' structure) or m points (every leaf with a leading
-     *     dimension m)
-     * @return a scalar for one point, a vector of m values otherwise; differentiable in {@code x}
-     * @throws IllegalArgumentException when {@code x} has neither structure or the precision is not
-     *     positive definite
-     */
-    public static NDArray logProb(DenseLaplaceState state, TensorTree x) {
-        return DenseLaplace.logProb(state, x, 1.0);
-    }
-
-    /**
-     * Returns the normalised log density of {@code N(params, T prec^-1)}: {@code -(x - μ)^T prec (x
-     * - μ) / (2T) + log det(prec) / 2 - P log(2πT) / 2}.
-     *
-     * @param state the state
-     * @param x one point or m points (leading dimension m)
-     * @param temperature T; finite and positive
-     * @return a scalar for one point, a vector of m values otherwise; differentiable in {@code x}
-     * @throws IllegalArgumentException when T is not positive, {@code x} has neither structure or
-     *     the precision is not positive definite
-     */
-    public static NDArray logProb(DenseLaplaceState state, TensorTree x, double temperature) {
-        return DenseLaplace.logProb(state, x, temperature);
     }
 }

@@ -2,17 +2,18 @@ package io.posteriors.laplace;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import io.posteriors.Autodiff;
 import io.posteriors.Checks;
+import io.posteriors.Curvature;
 import io.posteriors.ForwardFn;
+import io.posteriors.InitialValue;
 import io.posteriors.LogProb;
 import io.posteriors.LogProbFn;
 import io.posteriors.ModelOutput;
 import io.posteriors.OuterFn;
+import io.posteriors.Scopes;
 import io.posteriors.Step;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
 import java.util.List;
 
 /**
@@ -45,29 +46,37 @@ import java.util.List;
  * and equals the Hessian for models linear in θ with Gaussian likelihoods.
  *
  * <p>The Hessian is computed exactly by double reverse mode: P reverse passes through the graph of
- * the gradient, inside one call ({@link Autodiff#ggn} with the identity as the model, whose GGN is
+ * the gradient, inside one call ({@link Curvature#ggn} with the identity as the model, whose GGN is
  * the Hessian of the outer function). It costs P^2 memory: use it on a small model or a subset of
  * the parameters. The log posterior is run once more, out of autograd, to return its aux.
  *
- * <p>Temperature: {@link #sample(DenseLaplaceState, int, double)} draws from {@code N(θ*, T
+ * <p>Temperature: {@link DenseLaplaceState#sample(int, double)} draws from {@code N(θ*, T
  * prec^-1)}; T = 1 is the Laplace posterior and T = 0 returns θ* exactly.
  *
+ * @param logPosterior the log posterior of a batch (unnormalised), returning a scalar
+ * @param initPrec the initial precision: a non-negative number times the identity, or a symmetric
+ *     {@code (P, P)} matrix with a non-negative diagonal
+ * @param epsilon the value added to the diagonal of each batch's term; non-negative
+ * @param rescale the factor the Hessian is multiplied by; positive
  * @param <B> the batch type
  */
-public final class DenseHessian<B> implements Transform<DenseLaplaceState, B> {
+public record DenseHessian<B>(
+        LogProbFn<B> logPosterior, InitialValue initPrec, double epsilon, double rescale)
+        implements Transform<DenseLaplaceState, B> {
 
-    private final LogProbFn<B> logPosterior;
-    private final double initPrec;
-    private final NDArray initPrecMatrix;
-    private final double epsilon;
-    private final double rescale;
-
-    private DenseHessian(Builder<B> b) {
-        this.logPosterior = b.logPosterior;
-        this.initPrec = b.initPrec;
-        this.initPrecMatrix = b.initPrecMatrix;
-        this.epsilon = b.epsilon;
-        this.rescale = b.rescale;
+    /**
+     * Checks the options.
+     *
+     * @throws NullPointerException when {@code logPosterior} or {@code initPrec} is null
+     * @throws IllegalArgumentException when the initial precision is negative, not finite or not
+     *     symmetric, {@code epsilon} is negative or not finite, or {@code rescale} is not positive
+     *     and finite
+     */
+    public DenseHessian {
+        Checks.notNull(logPosterior, "logPosterior");
+        DenseLaplaceState.requireInitPrec(initPrec);
+        Checks.nonNegative(epsilon, "epsilon");
+        Checks.positive(rescale, "rescale");
     }
 
     /**
@@ -89,8 +98,7 @@ public final class DenseHessian<B> implements Transform<DenseLaplaceState, B> {
      */
     public static final class Builder<B> {
         private final LogProbFn<B> logPosterior;
-        private double initPrec;
-        private NDArray initPrecMatrix;
+        private InitialValue initPrec = new InitialValue.Constant(0);
         private double epsilon;
         private double rescale = 1.0;
 
@@ -106,8 +114,8 @@ public final class DenseHessian<B> implements Transform<DenseLaplaceState, B> {
          * @throws IllegalArgumentException when the value is negative, NaN or infinite
          */
         public Builder<B> initPrec(double initPrec) {
-            this.initPrec = Checks.nonNegative(initPrec, "initPrec");
-            this.initPrecMatrix = null;
+            this.initPrec =
+                    DenseLaplaceState.requireInitPrec(InitialValue.of(initPrec, "initPrec"));
             return this;
         }
 
@@ -123,7 +131,8 @@ public final class DenseHessian<B> implements Transform<DenseLaplaceState, B> {
          * @throws NullPointerException when the matrix is null
          */
         public Builder<B> initPrec(NDArray initPrec) {
-            this.initPrecMatrix = DenseLaplace.checkInitMatrix(initPrec);
+            this.initPrec =
+                    DenseLaplaceState.requireInitPrec(InitialValue.of(initPrec, "initPrec"));
             return this;
         }
 
@@ -159,7 +168,7 @@ public final class DenseHessian<B> implements Transform<DenseLaplaceState, B> {
          * @return the transform
          */
         public DenseHessian<B> build() {
-            return new DenseHessian<>(this);
+            return new DenseHessian<>(logPosterior, initPrec, epsilon, rescale);
         }
     }
 
@@ -168,31 +177,12 @@ public final class DenseHessian<B> implements Transform<DenseLaplaceState, B> {
      *
      * @param params the parameters to build the approximation around (usually the MAP)
      * @return the state
-     * @throws IllegalArgumentException when an initial precision matrix is not (P, P) for the P
-     *     elements of {@code params}
+     * @throws IllegalArgumentException when {@code params} is not finite, or an initial precision
+     *     matrix is not (P, P) for its P elements
      */
     @Override
     public DenseLaplaceState init(TensorTree params) {
-        return DenseLaplace.init(params, initPrec, initPrecMatrix);
-    }
-
-    /**
-     * Returns a new state whose precision has this batch's rescaled negative Hessian (plus epsilon)
-     * added; the input state is untouched.
-     *
-     * @param state the current state
-     * @param batch the batch
-     * @return the new state and the aux of the log posterior
-     */
-    @Override
-    public Step<DenseLaplaceState> update(DenseLaplaceState state, B batch) {
-        DenseLaplaceState copy = DenseLaplace.copy(state);
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
+        return DenseLaplaceState.init(params, initPrec);
     }
 
     /**
@@ -207,14 +197,15 @@ public final class DenseHessian<B> implements Transform<DenseLaplaceState, B> {
      */
     @Override
     public Step<DenseLaplaceState> updateInPlace(DenseLaplaceState state, B batch) {
-        Checks.notNull(state, "state");
+        Checks.open(state);
         TensorTree params = state.params();
-        NDArray term =
-                Scoped.call(
+        // prec += rescale · (-∇² log p(θ | batch)) + epsilon · I
+        try (NDArray term =
+                Scopes.call(
                         params.manager(),
                         () -> {
                             NDArray h =
-                                    DenseLaplace.symmetrize(
+                                    DenseLaplaceState.symmetrize(
                                             negativeHessian(logPosterior, params, batch));
                             if (rescale != 1.0) {
                                 h = h.mul(rescale);
@@ -229,18 +220,14 @@ public final class DenseHessian<B> implements Transform<DenseLaplaceState, B> {
                             }
                             return h;
                         },
-                        List::of);
-        try {
+                        List::of)) {
             NDList aux = Calls.logProbAux(logPosterior, params, batch);
             try {
-                return new Step<>(
-                        DenseLaplace.accumulate(state, term, "Hessian of the log posterior"), aux);
+                return new Step<>(state.add(term, "Hessian of the log posterior"), aux);
             } catch (RuntimeException e) {
                 aux.close();
                 throw e;
             }
-        } finally {
-            term.close();
         }
     }
 
@@ -268,75 +255,6 @@ public final class DenseHessian<B> implements Transform<DenseLaplaceState, B> {
                     }
                     return lp.value().neg();
                 };
-        return Autodiff.ggn(identity, negLogPosterior, params, batch);
-    }
-
-    /**
-     * Draws one sample from the Laplace posterior {@code N(params, prec^-1)}.
-     *
-     * @param state the state
-     * @return a tree with the parameters' structure, on their manager
-     * @throws IllegalArgumentException when the precision is not positive definite
-     */
-    public static TensorTree sample(DenseLaplaceState state) {
-        return DenseLaplace.sample(state);
-    }
-
-    /**
-     * Draws {@code n} samples from the Laplace posterior {@code N(params, prec^-1)}.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1} or the precision is not positive definite
-     */
-    public static TensorTree sample(DenseLaplaceState state, int n) {
-        return DenseLaplace.sample(state, n, 1.0);
-    }
-
-    /**
-     * Draws {@code n} samples from {@code N(params, T prec^-1)} as {@code params + sqrt(T) z} with
-     * {@code L^T z = ε}, {@code prec = L L^T} (Cholesky) and ε standard Normal, so the precision is
-     * never inverted: temperature 1 is the Laplace posterior, temperature 0 returns {@code n} exact
-     * copies of the mean.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @param temperature T, scaling the covariance; finite and non-negative
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1}, T is negative or not finite, or T &gt; 0
-     *     and the precision is not positive definite
-     */
-    public static TensorTree sample(DenseLaplaceState state, int n, double temperature) {
-        return DenseLaplace.sample(state, n, temperature);
-    }
-
-    /**
-     * Returns the normalised log density of the Laplace posterior {@code N(params, prec^-1)}.
-     *
-     * @param state the state
-     * @param x one point (the parameters' structure) or m points (every leaf with a leading
-     *     dimension m)
-     * @return a scalar for one point, a vector of m values otherwise; differentiable in {@code x}
-     * @throws IllegalArgumentException when {@code x} has neither structure or the precision is not
-     *     positive definite
-     */
-    public static NDArray logProb(DenseLaplaceState state, TensorTree x) {
-        return DenseLaplace.logProb(state, x, 1.0);
-    }
-
-    /**
-     * Returns the normalised log density of {@code N(params, T prec^-1)}: {@code -(x - μ)^T prec (x
-     * - μ) / (2T) + log det(prec) / 2 - P log(2πT) / 2}.
-     *
-     * @param state the state
-     * @param x one point or m points (leading dimension m)
-     * @param temperature T; finite and positive
-     * @return a scalar for one point, a vector of m values otherwise; differentiable in {@code x}
-     * @throws IllegalArgumentException when T is not positive, {@code x} has neither structure or
-     *     the precision is not positive definite
-     */
-    public static NDArray logProb(DenseLaplaceState state, TensorTree x, double temperature) {
-        return DenseLaplace.logProb(state, x, temperature);
+        return Curvature.ggn(identity, negLogPosterior, params, batch);
     }
 }

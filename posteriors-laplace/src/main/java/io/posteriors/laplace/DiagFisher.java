@@ -1,11 +1,11 @@
 package io.posteriors.laplace;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import io.posteriors.Autodiff;
 import io.posteriors.Checks;
+import io.posteriors.InitialValue;
 import io.posteriors.LogProbFn;
 import io.posteriors.PerSample;
+import io.posteriors.PerSampleBuilder;
 import io.posteriors.Step;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
@@ -44,7 +44,7 @@ import java.util.function.Function;
  * reverse pass without forming the per-sample gradients; other functions take its generic path (one
  * reverse pass per sample).
  *
- * <p>Temperature: {@link #sample(DiagLaplaceState, int, double)} draws from {@code N(θ*, T /
+ * <p>Temperature: {@link DiagLaplaceState#sample(int, double)} draws from {@code N(θ*, T /
  * precDiag)}; T = 1 is the Laplace posterior and T = 0 returns θ* exactly (the optimisation limit).
  *
  * <pre>{@code
@@ -54,22 +54,33 @@ import java.util.function.Function;
  * for (Batch b : batches) {
  *     state = t.updateInPlace(state, b).state();
  * }
- * TensorTree samples = DiagFisher.sample(state, 30);   // leaves of shape (30, ...)
+ * TensorTree samples = state.sample(30);   // leaves of shape (30, ...)
  * }</pre>
  *
+ * @param logPosterior the log posterior (unnormalised): of a whole batch, returning a scalar,
+ *     unless {@code perSample}, then one value per sample
+ * @param perSample whether {@code logPosterior} returns one value per sample
+ * @param batchSplitter splits a batch into one-sample batches when {@code perSample} is false
+ * @param initPrecDiag the initial diagonal precision (the prior precision), non-negative
  * @param <B> the batch type
  */
-public final class DiagFisher<B> implements Transform<DiagLaplaceState, B> {
+public record DiagFisher<B>(
+        LogProbFn<B> logPosterior,
+        boolean perSample,
+        Function<B, List<B>> batchSplitter,
+        InitialValue initPrecDiag)
+        implements Transform<DiagLaplaceState, B> {
 
-    private final double initPrecDiag;
-    private final TensorTree initPrecDiagTree;
-    private final LogProbFn<B> perSampleLogPosterior;
-
-    private DiagFisher(Builder<B> b) {
-        this.initPrecDiag = b.initPrecDiag;
-        this.initPrecDiagTree = b.initPrecDiagTree;
-        this.perSampleLogPosterior =
-                PerSample.perSampleForm(b.logPosterior, b.perSample, b.batchSplitter);
+    /**
+     * Checks the options.
+     *
+     * @throws NullPointerException when a function or {@code initPrecDiag} is null
+     * @throws IllegalArgumentException when an initial precision entry is negative or not finite
+     */
+    public DiagFisher {
+        Checks.notNull(logPosterior, "logPosterior");
+        Checks.notNull(batchSplitter, "batchSplitter");
+        Checks.notNull(initPrecDiag, "initPrecDiag").requireNonNegative("initPrecDiag");
     }
 
     /**
@@ -86,31 +97,21 @@ public final class DiagFisher<B> implements Transform<DiagLaplaceState, B> {
     }
 
     /**
-     * Options of {@link DiagFisher}.
+     * Options of {@link DiagFisher}: {@code perSample} and {@code batchSplitter} from {@link
+     * PerSampleBuilder}, and the initial precision.
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> {
+    public static final class Builder<B> extends PerSampleBuilder<B, Builder<B>> {
         private final LogProbFn<B> logPosterior;
-        private boolean perSample;
-        private double initPrecDiag;
-        private TensorTree initPrecDiagTree;
-        private Function<B, List<B>> batchSplitter;
+        private InitialValue initPrecDiag = new InitialValue.Constant(0);
 
         private Builder(LogProbFn<B> logPosterior) {
             this.logPosterior = Checks.notNull(logPosterior, "logPosterior");
         }
 
-        /**
-         * Sets whether the log posterior returns one value per sample (a vector); default false,
-         * when it returns a scalar for a batch and is evaluated on each sample separately. Ignored
-         * for a {@link io.posteriors.ModelLogPosterior}, which is always used per sample.
-         *
-         * @param perSample whether the function is per sample
-         * @return this builder
-         */
-        public Builder<B> perSample(boolean perSample) {
-            this.perSample = perSample;
+        @Override
+        protected Builder<B> self() {
             return this;
         }
 
@@ -122,8 +123,9 @@ public final class DiagFisher<B> implements Transform<DiagLaplaceState, B> {
          * @throws IllegalArgumentException when the value is negative, NaN or infinite
          */
         public Builder<B> initPrecDiag(double initPrecDiag) {
-            this.initPrecDiag = Checks.nonNegative(initPrecDiag, "initPrecDiag");
-            this.initPrecDiagTree = null;
+            this.initPrecDiag =
+                    InitialValue.of(initPrecDiag, "initPrecDiag")
+                            .requireNonNegative("initPrecDiag");
             return this;
         }
 
@@ -137,21 +139,9 @@ public final class DiagFisher<B> implements Transform<DiagLaplaceState, B> {
          * @throws NullPointerException when the tree is null
          */
         public Builder<B> initPrecDiag(TensorTree initPrecDiag) {
-            this.initPrecDiagTree = DiagLaplace.checkInitTree(initPrecDiag);
-            return this;
-        }
-
-        /**
-         * Sets how a batch is split into one-sample batches when {@code perSample} is false. By
-         * default a batch that is an NDArray, NDList, TensorTree, List or record of these is split
-         * along dimension 0 of every array it holds ({@link PerSample#split}).
-         *
-         * @param batchSplitter returns the one-sample batches of a batch, in order
-         * @return this builder
-         * @throws NullPointerException when the splitter is null
-         */
-        public Builder<B> batchSplitter(Function<B, List<B>> batchSplitter) {
-            this.batchSplitter = Checks.notNull(batchSplitter, "batchSplitter");
+            this.initPrecDiag =
+                    InitialValue.of(initPrecDiag, "initPrecDiag")
+                            .requireNonNegative("initPrecDiag");
             return this;
         }
 
@@ -161,7 +151,7 @@ public final class DiagFisher<B> implements Transform<DiagLaplaceState, B> {
          * @return the transform
          */
         public DiagFisher<B> build() {
-            return new DiagFisher<>(this);
+            return new DiagFisher<>(logPosterior, perSample(), batchSplitter(), initPrecDiag);
         }
     }
 
@@ -170,31 +160,12 @@ public final class DiagFisher<B> implements Transform<DiagLaplaceState, B> {
      *
      * @param params the parameters to build the approximation around (usually the MAP)
      * @return the state
-     * @throws IllegalArgumentException when an initial precision tree does not have the structure
-     *     of {@code params}
+     * @throws IllegalArgumentException when {@code params} is not finite, or an initial precision
+     *     tree does not have its structure
      */
     @Override
     public DiagLaplaceState init(TensorTree params) {
-        return DiagLaplace.init(params, initPrecDiag, initPrecDiagTree);
-    }
-
-    /**
-     * Returns a new state whose precision has this batch's squared per-sample gradients added; the
-     * input state is untouched.
-     *
-     * @param state the current state
-     * @param batch the batch
-     * @return the new state and the aux of the log posterior
-     */
-    @Override
-    public Step<DiagLaplaceState> update(DiagLaplaceState state, B batch) {
-        DiagLaplaceState copy = DiagLaplace.copy(state);
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
+        return DiagLaplaceState.init(params, initPrecDiag);
     }
 
     /**
@@ -209,90 +180,20 @@ public final class DiagFisher<B> implements Transform<DiagLaplaceState, B> {
      */
     @Override
     public Step<DiagLaplaceState> updateInPlace(DiagLaplaceState state, B batch) {
-        Checks.notNull(state, "state");
-        // Σ_i g_i² in one call: per-sample gradients by the generic path, or by per-layer outer
-        // products without forming them when the log posterior is a ModelLogPosterior of Linears.
-        Autodiff.GradMoments gm =
-                Autodiff.perSampleGradMoments(perSampleLogPosterior, state.params(), batch);
-        NDList aux = gm.aux();
+        Checks.open(state);
+        // precDiag += Σ_i g_i², in one call: per-sample gradients by the generic path, or per-layer
+        // outer products without forming them when the log posterior is a ModelLogPosterior.
+        LogProbFn<B> f = PerSample.perSampleForm(logPosterior, perSample, batchSplitter);
+        Autodiff.GradMoments gm = Autodiff.perSampleGradMoments(f, state.params(), batch);
         try {
-            return new Step<>(
-                    DiagLaplace.accumulate(state, gm.sumOfSquares(), "diagonal empirical Fisher"),
-                    aux);
+            return new Step<>(state.add(gm.sumOfSquares(), "diagonal empirical Fisher"), gm.aux());
         } catch (RuntimeException e) {
-            aux.close();
+            gm.aux().close();
             throw e;
         } finally {
             gm.values().close();
             gm.sum().close();
             gm.sumOfSquares().close();
         }
-    }
-
-    /**
-     * Draws one sample from the Laplace posterior {@code N(params, 1 / precDiag)}.
-     *
-     * @param state the state
-     * @return a tree with the parameters' structure, on their manager
-     * @throws IllegalArgumentException when a precision entry is not positive (its variance would
-     *     be infinite); the message names the leaf
-     */
-    public static TensorTree sample(DiagLaplaceState state) {
-        return DiagLaplace.sample(state);
-    }
-
-    /**
-     * Draws {@code n} samples from the Laplace posterior {@code N(params, 1 / precDiag)}.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1} or a precision entry is not positive
-     */
-    public static TensorTree sample(DiagLaplaceState state, int n) {
-        return DiagLaplace.sample(state, n, 1.0);
-    }
-
-    /**
-     * Draws {@code n} samples from {@code N(params, T / precDiag)}: temperature 1 is the Laplace
-     * posterior, temperature 0 returns {@code n} exact copies of the mean.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @param temperature T, scaling the covariance; finite and non-negative
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1}, T is negative or not finite, or T &gt; 0
-     *     and a precision entry is not positive (its variance would be infinite)
-     */
-    public static TensorTree sample(DiagLaplaceState state, int n, double temperature) {
-        return DiagLaplace.sample(state, n, temperature);
-    }
-
-    /**
-     * Returns the normalised log density of the Laplace posterior {@code N(params, 1 / precDiag)}.
-     *
-     * @param state the state
-     * @param x one point (the parameters' structure) or m points (every leaf with a leading
-     *     dimension m)
-     * @return a scalar for one point, a vector of m values otherwise; differentiable in {@code x}
-     * @throws IllegalArgumentException when {@code x} has neither structure or a precision entry is
-     *     not positive
-     */
-    public static NDArray logProb(DiagLaplaceState state, TensorTree x) {
-        return DiagLaplace.logProb(state, x, 1.0);
-    }
-
-    /**
-     * Returns the normalised log density of {@code N(params, T / precDiag)}.
-     *
-     * @param state the state
-     * @param x one point or m points (leading dimension m)
-     * @param temperature T; finite and positive
-     * @return a scalar for one point, a vector of m values otherwise; differentiable in {@code x}
-     * @throws IllegalArgumentException when T is not positive, {@code x} has neither structure or a
-     *     precision entry is not positive
-     */
-    public static NDArray logProb(DiagLaplaceState state, TensorTree x, double temperature) {
-        return DiagLaplace.logProb(state, x, temperature);
     }
 }

@@ -1,16 +1,16 @@
 package io.posteriors.laplace;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import io.posteriors.Autodiff;
 import io.posteriors.Checks;
+import io.posteriors.Curvature;
 import io.posteriors.ForwardFn;
+import io.posteriors.InitialValue;
 import io.posteriors.ModelLogPosterior;
 import io.posteriors.OuterFn;
+import io.posteriors.Scopes;
 import io.posteriors.Step;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
 
 /**
  * Diagonal Laplace approximation with the generalised Gauss-Newton matrix: posteriors' {@code
@@ -34,11 +34,11 @@ import io.posteriors.internal.Scoped;
  * insights and perspectives on the natural gradient method", JMLR 2020; Immer, Korzepa and Bauer,
  * "Improving predictions of Bayesian neural nets via local linearization", AISTATS 2021).
  *
- * <p>The diagonal comes from {@link Autodiff#diagGgn}, which forms the Jacobian of the batch's
+ * <p>The diagonal comes from {@link Curvature#diagGgn}, which forms the Jacobian of the batch's
  * outputs (one reverse pass per output element); the forward function is then run once more, out of
  * autograd, to return its aux.
  *
- * <p>Temperature: {@link #sample(DiagLaplaceState, int, double)} draws from {@code N(θ*, T /
+ * <p>Temperature: {@link DiagLaplaceState#sample(int, double)} draws from {@code N(θ*, T /
  * precDiag)}; T = 1 is the Laplace posterior and T = 0 returns θ* exactly.
  *
  * <pre>{@code
@@ -48,22 +48,31 @@ import io.posteriors.internal.Scoped;
  *                 .build();
  * }</pre>
  *
+ * @param forward the model's forward function, batch-first outputs (e.g. logits)
+ * @param outerLogLikelihood the log likelihood of the batch given the outputs, a scalar summed over
+ *     the batch
+ * @param modelLogPosterior the structured log posterior these two come from, whose fast path is
+ *     then used, or null
+ * @param initPrecDiag the initial diagonal precision (the prior precision), non-negative
  * @param <B> the batch type
  */
-public final class DiagGgn<B> implements Transform<DiagLaplaceState, B> {
+public record DiagGgn<B>(
+        ForwardFn<B> forward,
+        OuterFn<B> outerLogLikelihood,
+        ModelLogPosterior<B> modelLogPosterior,
+        InitialValue initPrecDiag)
+        implements Transform<DiagLaplaceState, B> {
 
-    private final ForwardFn<B> forward;
-    private final OuterFn<B> loss;
-    private final ModelLogPosterior<B> structured;
-    private final double initPrecDiag;
-    private final TensorTree initPrecDiagTree;
-
-    private DiagGgn(Builder<B> b) {
-        this.forward = b.forward;
-        this.structured = b.structured;
-        this.loss = Calls.negate(b.outerLogLikelihood);
-        this.initPrecDiag = b.initPrecDiag;
-        this.initPrecDiagTree = b.initPrecDiagTree;
+    /**
+     * Checks the options.
+     *
+     * @throws NullPointerException when a function or {@code initPrecDiag} is null
+     * @throws IllegalArgumentException when an initial precision entry is negative or not finite
+     */
+    public DiagGgn {
+        Checks.notNull(forward, "forward");
+        Checks.notNull(outerLogLikelihood, "outerLogLikelihood");
+        Checks.notNull(initPrecDiag, "initPrecDiag").requireNonNegative("initPrecDiag");
     }
 
     /**
@@ -77,14 +86,14 @@ public final class DiagGgn<B> implements Transform<DiagLaplaceState, B> {
      * @throws NullPointerException when an argument is null
      */
     public static <B> Builder<B> builder(ForwardFn<B> forward, OuterFn<B> outerLogLikelihood) {
-        return new Builder<>(forward, outerLogLikelihood);
+        return new Builder<>(forward, outerLogLikelihood, null);
     }
 
     /**
      * Starts a builder from a structured log posterior: its model's forward function and its summed
      * per-sample log likelihood. Its log prior, if any, is <b>not</b> included (as in posteriors,
      * the prior enters as {@code initPrecDiag}). For a {@code SequentialBlock} of {@code Linear}
-     * layers the diagonal then comes from {@link Autodiff#diagGgn(ModelLogPosterior, TensorTree,
+     * layers the diagonal then comes from {@link Curvature#diagGgn(ModelLogPosterior, TensorTree,
      * Object)}'s fast path: C reverse passes per batch (C outputs per sample) instead of one per
      * output element; other models get the same numbers by the generic path.
      *
@@ -95,9 +104,8 @@ public final class DiagGgn<B> implements Transform<DiagLaplaceState, B> {
      */
     public static <B> Builder<B> builder(ModelLogPosterior<B> logPosterior) {
         Checks.notNull(logPosterior, "logPosterior");
-        Builder<B> b = new Builder<>(logPosterior.forward(), logPosterior.outerLogLikelihood());
-        b.structured = logPosterior;
-        return b;
+        return new Builder<>(
+                logPosterior.forward(), logPosterior.outerLogLikelihood(), logPosterior);
     }
 
     /**
@@ -108,13 +116,16 @@ public final class DiagGgn<B> implements Transform<DiagLaplaceState, B> {
     public static final class Builder<B> {
         private final ForwardFn<B> forward;
         private final OuterFn<B> outerLogLikelihood;
-        private ModelLogPosterior<B> structured;
-        private double initPrecDiag;
-        private TensorTree initPrecDiagTree;
+        private final ModelLogPosterior<B> modelLogPosterior;
+        private InitialValue initPrecDiag = new InitialValue.Constant(0);
 
-        private Builder(ForwardFn<B> forward, OuterFn<B> outerLogLikelihood) {
+        private Builder(
+                ForwardFn<B> forward,
+                OuterFn<B> outerLogLikelihood,
+                ModelLogPosterior<B> modelLogPosterior) {
             this.forward = Checks.notNull(forward, "forward");
             this.outerLogLikelihood = Checks.notNull(outerLogLikelihood, "outerLogLikelihood");
+            this.modelLogPosterior = modelLogPosterior;
         }
 
         /**
@@ -126,8 +137,9 @@ public final class DiagGgn<B> implements Transform<DiagLaplaceState, B> {
          * @throws IllegalArgumentException when the value is negative, NaN or infinite
          */
         public Builder<B> initPrecDiag(double initPrecDiag) {
-            this.initPrecDiag = Checks.nonNegative(initPrecDiag, "initPrecDiag");
-            this.initPrecDiagTree = null;
+            this.initPrecDiag =
+                    InitialValue.of(initPrecDiag, "initPrecDiag")
+                            .requireNonNegative("initPrecDiag");
             return this;
         }
 
@@ -141,7 +153,9 @@ public final class DiagGgn<B> implements Transform<DiagLaplaceState, B> {
          * @throws NullPointerException when the tree is null
          */
         public Builder<B> initPrecDiag(TensorTree initPrecDiag) {
-            this.initPrecDiagTree = DiagLaplace.checkInitTree(initPrecDiag);
+            this.initPrecDiag =
+                    InitialValue.of(initPrecDiag, "initPrecDiag")
+                            .requireNonNegative("initPrecDiag");
             return this;
         }
 
@@ -151,7 +165,7 @@ public final class DiagGgn<B> implements Transform<DiagLaplaceState, B> {
          * @return the transform
          */
         public DiagGgn<B> build() {
-            return new DiagGgn<>(this);
+            return new DiagGgn<>(forward, outerLogLikelihood, modelLogPosterior, initPrecDiag);
         }
     }
 
@@ -160,31 +174,12 @@ public final class DiagGgn<B> implements Transform<DiagLaplaceState, B> {
      *
      * @param params the parameters to build the approximation around (usually the MAP)
      * @return the state
-     * @throws IllegalArgumentException when an initial precision tree does not have the structure
-     *     of {@code params}
+     * @throws IllegalArgumentException when {@code params} is not finite, or an initial precision
+     *     tree does not have its structure
      */
     @Override
     public DiagLaplaceState init(TensorTree params) {
-        return DiagLaplace.init(params, initPrecDiag, initPrecDiagTree);
-    }
-
-    /**
-     * Returns a new state whose precision has this batch's GGN diagonal added; the input state is
-     * untouched.
-     *
-     * @param state the current state
-     * @param batch the batch
-     * @return the new state and the aux of the forward function
-     */
-    @Override
-    public Step<DiagLaplaceState> update(DiagLaplaceState state, B batch) {
-        DiagLaplaceState copy = DiagLaplace.copy(state);
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
+        return DiagLaplaceState.init(params, initPrecDiag);
     }
 
     /**
@@ -200,100 +195,31 @@ public final class DiagGgn<B> implements Transform<DiagLaplaceState, B> {
      */
     @Override
     public Step<DiagLaplaceState> updateInPlace(DiagLaplaceState state, B batch) {
-        Checks.notNull(state, "state");
-        // The scope also frees the flat diagonal that Autodiff.diagGgn leaves behind.
-        TensorTree diag =
-                Scoped.call(
-                        state.params().manager(),
+        Checks.open(state);
+        TensorTree params = state.params();
+        // precDiag += diag(Jᵀ H J); the scope also frees the flat diagonal diagGgn leaves behind
+        try (TensorTree diag =
+                Scopes.call(
+                        params.manager(),
                         () ->
-                                structured != null
-                                        ? Autodiff.diagGgn(structured, state.params(), batch)
-                                        : Autodiff.diagGgn(
+                                modelLogPosterior != null
+                                        ? Curvature.diagGgn(modelLogPosterior, params, batch)
+                                        : Curvature.diagGgn(
                                                 Calls.batchFirst(forward, batch),
-                                                loss,
-                                                state.params(),
+                                                Calls.negate(outerLogLikelihood),
+                                                params,
                                                 batch),
-                        TensorTree::leaves);
-        try {
+                        TensorTree::leaves)) {
             NDList aux =
-                    structured != null
-                            ? Calls.logProbAux(structured, state.params(), batch)
-                            : Calls.forwardAux(forward, state.params(), batch);
+                    modelLogPosterior != null
+                            ? Calls.logProbAux(modelLogPosterior, params, batch)
+                            : Calls.forwardAux(forward, params, batch);
             try {
-                return new Step<>(DiagLaplace.accumulate(state, diag, "GGN diagonal"), aux);
+                return new Step<>(state.add(diag, "GGN diagonal"), aux);
             } catch (RuntimeException e) {
                 aux.close();
                 throw e;
             }
-        } finally {
-            diag.close();
         }
-    }
-
-    /**
-     * Draws one sample from the Laplace posterior {@code N(params, 1 / precDiag)}.
-     *
-     * @param state the state
-     * @return a tree with the parameters' structure, on their manager
-     * @throws IllegalArgumentException when a precision entry is not positive (its variance would
-     *     be infinite); the message names the leaf
-     */
-    public static TensorTree sample(DiagLaplaceState state) {
-        return DiagLaplace.sample(state);
-    }
-
-    /**
-     * Draws {@code n} samples from the Laplace posterior {@code N(params, 1 / precDiag)}.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1} or a precision entry is not positive
-     */
-    public static TensorTree sample(DiagLaplaceState state, int n) {
-        return DiagLaplace.sample(state, n, 1.0);
-    }
-
-    /**
-     * Draws {@code n} samples from {@code N(params, T / precDiag)}: temperature 1 is the Laplace
-     * posterior, temperature 0 returns {@code n} exact copies of the mean.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @param temperature T, scaling the covariance; finite and non-negative
-     * @return a tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1}, T is negative or not finite, or T &gt; 0
-     *     and a precision entry is not positive (its variance would be infinite)
-     */
-    public static TensorTree sample(DiagLaplaceState state, int n, double temperature) {
-        return DiagLaplace.sample(state, n, temperature);
-    }
-
-    /**
-     * Returns the normalised log density of the Laplace posterior {@code N(params, 1 / precDiag)}.
-     *
-     * @param state the state
-     * @param x one point (the parameters' structure) or m points (every leaf with a leading
-     *     dimension m)
-     * @return a scalar for one point, a vector of m values otherwise; differentiable in {@code x}
-     * @throws IllegalArgumentException when {@code x} has neither structure or a precision entry is
-     *     not positive
-     */
-    public static NDArray logProb(DiagLaplaceState state, TensorTree x) {
-        return DiagLaplace.logProb(state, x, 1.0);
-    }
-
-    /**
-     * Returns the normalised log density of {@code N(params, T / precDiag)}.
-     *
-     * @param state the state
-     * @param x one point or m points (leading dimension m)
-     * @param temperature T; finite and positive
-     * @return a scalar for one point, a vector of m values otherwise; differentiable in {@code x}
-     * @throws IllegalArgumentException when T is not positive, {@code x} has neither structure or a
-     *     precision entry is not positive
-     */
-    public static NDArray logProb(DiagLaplaceState state, TensorTree x, double temperature) {
-        return DiagLaplace.logProb(state, x, temperature);
     }
 }

@@ -7,8 +7,10 @@
  * io.posteriors.laplace.DenseFisher}, {@link io.posteriors.laplace.DenseGgn} and {@link
  * io.posteriors.laplace.DenseHessian} a dense one in a {@link
  * io.posteriors.laplace.DenseLaplaceState}. Each transform adds one batch's curvature at fixed
- * parameters, so a pass over the data in minibatches equals one full-batch update, and each class
- * samples from and evaluates the log density of its Gaussian at a temperature that scales the
- * covariance (T = 1 the Laplace posterior, T = 0 the mean). See {@code docs/laplace.md}.
+ * parameters, so a pass over the data in minibatches equals one full-batch update. Each transform
+ * is a record of its options, filled by its builder. The states are Gaussian posteriors ({@link
+ * io.posteriors.DiagGaussianPosterior}, {@link io.posteriors.DenseGaussianPosterior}): they sample
+ * and evaluate their log density at a temperature that scales the covariance (T = 1 the Laplace
+ * posterior, T = 0 the mean). See {@code docs/laplace.md}.
  */
 package io.posteriors.laplace;

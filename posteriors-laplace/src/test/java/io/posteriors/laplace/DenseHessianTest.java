@@ -158,7 +158,7 @@ class DenseHessianTest {
         Transform<DenseLaplaceState, XY> t = DenseHessian.builder(convexUp).build();
         DenseLaplaceState s = t.update(t.init(params), data).state();
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> DenseHessian.sample(s, 3));
+                assertThrows(IllegalArgumentException.class, () -> s.sample(3));
         assertTrue(
                 e.getMessage().contains("not positive definite")
                         && e.getMessage().contains("epsilon")
@@ -166,7 +166,7 @@ class DenseHessianTest {
                 e.getMessage());
         Transform<DenseLaplaceState, XY> fixed = DenseHessian.builder(convexUp).epsilon(3).build();
         DenseLaplaceState ok = fixed.update(fixed.init(params), data).state();
-        assertEquals(3, DenseHessian.sample(ok, 3).get("w").getShape().get(0));
+        assertEquals(3, ok.sample(3).get("w").getShape().get(0));
     }
 
     @Test

@@ -204,7 +204,9 @@ class DiagFisherTest {
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> t.updateInPlace(s, data));
         assertTrue(
-                e.getMessage().contains("not finite") && e.getMessage().contains("'w'"),
+                e.getMessage().contains("must be finite")
+                        && e.getMessage().contains("'w'")
+                        && e.getMessage().contains("step 0"),
                 e.getMessage());
         for (double v : s.precDiag().ravel().toDoubleArray()) {
             assertEquals(1.0, v, "the state is unchanged");

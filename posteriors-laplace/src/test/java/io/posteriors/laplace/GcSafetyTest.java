@@ -70,7 +70,7 @@ class GcSafetyTest {
                                         manager.create(9.0)))
                         .build()
                         .init(mean);
-        double[] g = gradient(p -> DiagFisher.logProb(s, p, 0.5));
+        double[] g = gradient(p -> s.logProb(p, 0.5));
         double[] xs = x.ravel().toDoubleArray();
         double[] mu = mean.ravel().toDoubleArray();
         for (int j = 0; j < 4; j++) {
@@ -86,7 +86,7 @@ class GcSafetyTest {
                         .initPrec(prec)
                         .build()
                         .init(mean);
-        double[] g = gradient(p -> DenseGgn.logProb(s, p, 0.5));
+        double[] g = gradient(p -> s.logProb(p, 0.5));
         double[] xs = x.ravel().toDoubleArray();
         double[] mu = mean.ravel().toDoubleArray();
         for (int j = 0; j < 4; j++) {

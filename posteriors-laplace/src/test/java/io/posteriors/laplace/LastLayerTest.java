@@ -182,7 +182,7 @@ class LastLayerTest {
         Transform<DenseLaplaceState, XY> t =
                 DenseGgn.builder(headForward(), categorical()).initPrec(1.0).build();
         DenseLaplaceState s = t.update(t.init(head), data).state();
-        TensorTree draws = DenseGgn.sample(s, 5);
+        TensorTree draws = s.sample(5);
         for (int i = 0; i < 5; i++) {
             final int k = i;
             TensorTree full = map.merge(draws.map(a -> a.get(k)));

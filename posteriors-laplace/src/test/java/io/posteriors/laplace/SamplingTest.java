@@ -104,7 +104,7 @@ class SamplingTest {
         double[] mu = mean.ravel().toDoubleArray();
         double[] prec = s.precDiag().ravel().toDoubleArray();
         for (double t : new double[] {1.0, 0.3}) {
-            TensorTree draws = DiagFisher.sample(s, DRAWS, t);
+            TensorTree draws = s.sample(DRAWS, t);
             assertEquals(new Shape(DRAWS, 3), draws.get("w").getShape());
             assertEquals(new Shape(DRAWS), draws.get("b").getShape());
             double[][] cov = new double[4][4];
@@ -124,7 +124,7 @@ class SamplingTest {
                         .getSolver()
                         .getInverse();
         for (double t : new double[] {1.0, 0.5}) {
-            TensorTree draws = DenseGgn.sample(s, DRAWS, t);
+            TensorTree draws = s.sample(DRAWS, t);
             assertEquals(new Shape(DRAWS, 3), draws.get("w").getShape());
             assertEquals(new Shape(DRAWS), draws.get("b").getShape());
             assertMoments(
@@ -138,9 +138,7 @@ class SamplingTest {
     @Test
     void sample_temperatureZero_returnsTheMeanExactly() {
         for (TensorTree draws :
-                new TensorTree[] {
-                    DiagGgn.sample(diagState(), 5, 0.0), DenseHessian.sample(denseState(), 5, 0.0)
-                }) {
+                new TensorTree[] {diagState().sample(5, 0.0), denseState().sample(5, 0.0)}) {
             for (int i = 0; i < 5; i++) {
                 final int k = i;
                 assertTrue(draws.map(a -> a.get(k)).allClose(mean, 0, 0), "sample " + i);
@@ -150,8 +148,8 @@ class SamplingTest {
 
     @Test
     void sample_single_hasParameterShapes() {
-        assertTrue(DiagFisher.sample(diagState()).sameStructure(mean));
-        assertTrue(DenseFisher.sample(denseState()).sameStructure(mean));
+        assertTrue(diagState().sample().sameStructure(mean));
+        assertTrue(denseState().sample().sameStructure(mean));
     }
 
     @Test
@@ -159,11 +157,11 @@ class SamplingTest {
         DiagLaplaceState zero =
                 DiagFisher.<Void>builder((p, b) -> LogProb.of(p.get("b"))).build().init(mean);
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> DiagFisher.sample(zero, 2));
+                assertThrows(IllegalArgumentException.class, () -> zero.sample(2));
         assertTrue(e.getMessage().contains("precDiag leaf 'w'"), e.getMessage());
-        assertTrue(DiagFisher.sample(zero, 2, 0.0).get("w").getShape().equals(new Shape(2, 3)));
-        assertThrows(IllegalArgumentException.class, () -> DiagFisher.sample(zero, 2, -1.0));
-        assertThrows(IllegalArgumentException.class, () -> DiagFisher.sample(zero, 0, 1.0));
+        assertTrue(zero.sample(2, 0.0).get("w").getShape().equals(new Shape(2, 3)));
+        assertThrows(IllegalArgumentException.class, () -> zero.sample(2, -1.0));
+        assertThrows(IllegalArgumentException.class, () -> zero.sample(0, 1.0));
     }
 
     @Test
@@ -171,7 +169,7 @@ class SamplingTest {
         DenseLaplaceState zero =
                 DenseGgn.<Void>builder((p, b) -> null, (o, b) -> o).build().init(mean);
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> DenseGgn.sample(zero, 2));
+                assertThrows(IllegalArgumentException.class, () -> zero.sample(2));
         assertTrue(
                 e.getMessage().contains("positive definite") && e.getMessage().contains("initPrec"),
                 e.getMessage());
@@ -190,9 +188,9 @@ class SamplingTest {
             for (int j = 0; j < 4; j++) {
                 expected += new NormalDistribution(mu[j], Math.sqrt(t / prec[j])).logDensity(xs[j]);
             }
-            assertEquals(expected, DiagGgn.logProb(s, x, t).getDouble(), 1e-10, "T = " + t);
+            assertEquals(expected, s.logProb(x, t).getDouble(), 1e-10, "T = " + t);
         }
-        assertEquals(DiagGgn.logProb(s, x, 1.0).getDouble(), DiagGgn.logProb(s, x).getDouble(), 0);
+        assertEquals(s.logProb(x, 1.0).getDouble(), s.logProb(x).getDouble(), 0);
     }
 
     @Test
@@ -211,24 +209,22 @@ class SamplingTest {
                                             mean.ravel().toDoubleArray(),
                                             cov.scalarMultiply(t).getData())
                                     .density(x.ravel().toDoubleArray()));
-            assertEquals(expected, DenseGgn.logProb(s, x, t).getDouble(), 1e-9, "T = " + t);
+            assertEquals(expected, s.logProb(x, t).getDouble(), 1e-9, "T = " + t);
         }
     }
 
     @Test
     void logProb_batchedPointsMatchOneAtATime() {
-        TensorTree draws = DiagFisher.sample(diagState(), 4, 2.0);
-        NDArray diag = DiagFisher.logProb(diagState(), draws);
-        NDArray dense = DenseFisher.logProb(denseState(), draws);
+        TensorTree draws = diagState().sample(4, 2.0);
+        NDArray diag = diagState().logProb(draws);
+        NDArray dense = denseState().logProb(draws);
         assertEquals(new Shape(4), diag.getShape());
         assertEquals(new Shape(4), dense.getShape());
         for (int i = 0; i < 4; i++) {
             final int k = i;
             TensorTree one = draws.map(a -> a.get(k));
-            assertEquals(
-                    DiagFisher.logProb(diagState(), one).getDouble(), diag.getDouble(i), 1e-10);
-            assertEquals(
-                    DenseFisher.logProb(denseState(), one).getDouble(), dense.getDouble(i), 1e-10);
+            assertEquals(diagState().logProb(one).getDouble(), diag.getDouble(i), 1e-10);
+            assertEquals(denseState().logProb(one).getDouble(), dense.getDouble(i), 1e-10);
         }
     }
 
@@ -238,7 +234,7 @@ class SamplingTest {
         DenseLaplaceState s = denseState();
         TensorTree x =
                 Fixtures.tree(manager.create(new double[] {0.0, 1.0, 2.0}), manager.create(2.5));
-        TensorTree g = Autodiff.grad((p, b) -> LogProb.of(DenseGgn.logProb(s, p, 0.5)), x, null);
+        TensorTree g = Autodiff.grad((p, b) -> LogProb.of(s.logProb(p, 0.5)), x, null);
         RealMatrix prec = new Array2DRowRealMatrix(densePrecision());
         double[] d = x.ravel().sub(mean.ravel()).toDoubleArray();
         double[] expected = prec.operate(d);
@@ -253,11 +249,8 @@ class SamplingTest {
         TensorTree wrong =
                 Fixtures.tree(manager.zeros(new Shape(2), DataType.FLOAT64), manager.create(1.0));
         IllegalArgumentException e =
-                assertThrows(
-                        IllegalArgumentException.class,
-                        () -> DiagFisher.logProb(diagState(), wrong));
+                assertThrows(IllegalArgumentException.class, () -> diagState().logProb(wrong));
         assertTrue(e.getMessage().contains("x leaf 'w'"), e.getMessage());
-        assertThrows(
-                IllegalArgumentException.class, () -> DenseFisher.logProb(denseState(), mean, 0.0));
+        assertThrows(IllegalArgumentException.class, () -> denseState().logProb(mean, 0.0));
     }
 }

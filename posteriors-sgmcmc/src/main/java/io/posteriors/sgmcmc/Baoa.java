@@ -1,15 +1,16 @@
 package io.posteriors.sgmcmc;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
-import io.posteriors.Autodiff;
+import ai.djl.ndarray.NDList;
 import io.posteriors.Checks;
+import io.posteriors.InitialValue;
 import io.posteriors.LogProbFn;
+import io.posteriors.Scalars;
 import io.posteriors.Schedule;
 import io.posteriors.Step;
+import io.posteriors.TemperedBuilder;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
 
 /**
  * BAOA: underdamped Langevin dynamics split into a gradient kick (B), half drifts (A) and an exact
@@ -44,23 +45,39 @@ import io.posteriors.internal.Scoped;
  * }</pre>
  *
  * @param <B> the batch type
+ * @param logPosterior the log posterior (a scalar per batch)
+ * @param lr the learning rate {@code ε}, positive at every step
+ * @param alpha the friction {@code α}; non-negative
+ * @param sigma the standard deviation {@code σ} of the momenta's target distribution ({@code σ²} is
+ *     the mass); positive
+ * @param temperature the temperature {@code T}, non-negative at every step
+ * @param momenta the initial momenta: standard normal draws (posteriors' default), one number or a
+ *     tree shaped like the parameters
  */
-public final class Baoa<B> implements Transform<BaoaState, B> {
+public record Baoa<B>(
+        LogProbFn<B> logPosterior,
+        Schedule lr,
+        double alpha,
+        double sigma,
+        Schedule temperature,
+        InitialValue momenta)
+        implements Transform<BaoaState, B> {
 
-    private final LogProbFn<B> logPosterior;
-    private final Schedule lr;
-    private final double alpha;
-    private final double sigma;
-    private final Schedule temperature;
-    private final Support.InitialMomenta momenta;
-
-    private Baoa(Builder<B> b) {
-        this.logPosterior = b.logPosterior;
-        this.lr = b.lr;
-        this.alpha = b.alpha;
-        this.sigma = b.sigma;
-        this.temperature = b.temperature;
-        this.momenta = b.momenta;
+    /**
+     * Checks the options. The schedules are checked at step 0 by the builder and at every step by
+     * the update.
+     *
+     * @throws NullPointerException when {@code logPosterior}, a schedule or {@code momenta} is null
+     * @throws IllegalArgumentException when {@code alpha} is negative or not finite, {@code sigma}
+     *     is not positive and finite, or {@code momenta} is a matrix
+     */
+    public Baoa {
+        Checks.notNull(logPosterior, "logPosterior");
+        Checks.notNull(lr, "lr");
+        Checks.notNull(temperature, "temperature");
+        Checks.nonNegative(alpha, "alpha");
+        Checks.positive(sigma, "sigma");
+        Support.requireTreeLike(momenta, "momenta");
     }
 
     /**
@@ -91,21 +108,24 @@ public final class Baoa<B> implements Transform<BaoaState, B> {
     }
 
     /**
-     * Options of {@link Baoa}.
+     * Options of {@link Baoa}; the temperature comes from {@link TemperedBuilder}.
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> {
+    public static final class Builder<B> extends TemperedBuilder<Builder<B>> {
         private final LogProbFn<B> logPosterior;
-        private final Schedule lr;
         private double alpha = 0.01;
         private double sigma = 1.0;
-        private Schedule temperature = Schedule.constant(1.0);
-        private Support.InitialMomenta momenta = Support.InitialMomenta.RANDOM;
+        private InitialValue momenta = InitialValue.standardNormal();
 
         private Builder(LogProbFn<B> logPosterior, Schedule lr) {
+            super(lr);
             this.logPosterior = Checks.notNull(logPosterior, "logPosterior");
-            this.lr = lr;
+        }
+
+        @Override
+        protected Builder<B> self() {
+            return this;
         }
 
         /**
@@ -135,30 +155,6 @@ public final class Baoa<B> implements Transform<BaoaState, B> {
         }
 
         /**
-         * Sets a constant temperature (default 1).
-         *
-         * @param temperature the temperature; non-negative and finite
-         * @return this builder
-         * @throws IllegalArgumentException when {@code temperature} is negative, NaN or infinite
-         */
-        public Builder<B> temperature(double temperature) {
-            this.temperature = Schedule.constant(Checks.nonNegative(temperature, "temperature"));
-            return this;
-        }
-
-        /**
-         * Sets a temperature schedule.
-         *
-         * @param temperature the temperature as a function of the step; non-negative at every step
-         * @return this builder
-         * @throws NullPointerException when {@code temperature} is null
-         */
-        public Builder<B> temperature(Schedule temperature) {
-            this.temperature = Checks.notNull(temperature, "temperature");
-            return this;
-        }
-
-        /**
          * Starts every momentum at {@code value} (by default they are drawn from {@code N(0, 1)},
          * as in posteriors).
          *
@@ -167,7 +163,7 @@ public final class Baoa<B> implements Transform<BaoaState, B> {
          * @throws IllegalArgumentException when {@code value} is NaN or infinite
          */
         public Builder<B> momenta(double value) {
-            this.momenta = Support.InitialMomenta.of(value);
+            this.momenta = InitialValue.of(value, "momenta");
             return this;
         }
 
@@ -178,9 +174,10 @@ public final class Baoa<B> implements Transform<BaoaState, B> {
          * @param momenta the initial momenta
          * @return this builder
          * @throws NullPointerException when {@code momenta} is null
+         * @throws IllegalStateException when one of its arrays is closed
          */
         public Builder<B> momenta(TensorTree momenta) {
-            this.momenta = Support.InitialMomenta.of(momenta);
+            this.momenta = InitialValue.of(momenta, "momenta");
             return this;
         }
 
@@ -191,9 +188,7 @@ public final class Baoa<B> implements Transform<BaoaState, B> {
          * @throws IllegalArgumentException when a schedule's value at step 0 is out of range
          */
         public Baoa<B> build() {
-            Checks.positiveAt(lr, 0, "lr");
-            Checks.nonNegativeAt(temperature, 0, "temperature");
-            return new Baoa<>(this);
+            return new Baoa<>(logPosterior, lr(), alpha, sigma, temperature(), momenta);
         }
     }
 
@@ -204,88 +199,59 @@ public final class Baoa<B> implements Transform<BaoaState, B> {
      * @param params the initial parameters
      * @return the state
      * @throws NullPointerException when {@code params} is null
-     * @throws IllegalArgumentException when the momenta tree given to the builder does not have the
-     *     parameters' structure
+     * @throws IllegalArgumentException naming the leaf when a parameter is NaN or infinite, or when
+     *     the momenta tree does not have the parameters' structure
      * @throws IllegalStateException when a parameter or momenta array is closed
      */
     @Override
     public BaoaState init(TensorTree params) {
-        Checks.notNull(params, "params");
-        params.forEach((k, a) -> Checks.open(a, "params leaf '" + k + "'"));
-        TensorTree m = momenta.create(params);
+        Checks.openTree(params, "params");
+        Checks.finite(params, "params", 0);
+        TensorTree m = momenta.tree(params, "momenta");
         TensorTree p = params.copy();
-        return new BaoaState(p, m, Support.scalar(p, Double.NaN), 0);
+        return new BaoaState(p, m, Scalars.like(p.anyLeaf(), Double.NaN), 0);
     }
 
     /**
-     * Takes one BAOA step without touching {@code state}.
-     *
-     * @param state the current state
-     * @param batch the batch passed to the log posterior
-     * @return the new state (new arrays) and the aux of the log posterior
-     * @throws IllegalArgumentException when the learning rate or temperature at this step is out of
-     *     range, or the log posterior is not a finite scalar
-     */
-    @Override
-    public Step<BaoaState> update(BaoaState state, B batch) {
-        Support.requireOpen(state);
-        BaoaState copy =
-                new BaoaState(
-                        state.params().copy(),
-                        state.momenta().copy(),
-                        state.logPosterior().duplicate(),
-                        state.step());
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
-    }
-
-    /**
-     * Takes one BAOA step, writing into the arrays of {@code state}. The learning rate and
-     * temperature are checked before anything is written.
+     * Takes one BAOA step, writing into the arrays of {@code state}. Schedules, the log posterior
+     * and its gradient are checked before anything is written.
      *
      * @param state the current state; its arrays are overwritten
      * @param batch the batch passed to the log posterior
      * @return a state sharing the arrays of {@code state}, one step on, and the aux
-     * @throws IllegalArgumentException when the learning rate or temperature at this step is out of
-     *     range, or the log posterior is not a finite scalar
+     * @throws IllegalArgumentException naming the step when the learning rate or temperature is out
+     *     of range, or the log posterior or (naming the leaf) its gradient is not finite
+     * @throws IllegalStateException when an array of {@code state} is closed
      */
     @Override
     public Step<BaoaState> updateInPlace(BaoaState state, B batch) {
-        Support.requireOpen(state);
-        long step = state.step();
-        double eps = Checks.positiveAt(lr, step, "lr");
-        double t = Checks.nonNegativeAt(temperature, step, "temperature");
+        long step = Checks.open(state).step();
+        double eps = TemperedBuilder.lrAt(lr, step);
+        double t = TemperedBuilder.temperatureAt(temperature, step);
         double prec = 1.0 / (sigma * sigma);
         double c = Math.exp(-alpha * prec * eps);
         double noiseSd = sigma * Math.sqrt(t * (1 - c * c));
         double halfDrift = 0.5 * eps * prec;
-        Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(logPosterior, state.params(), batch);
-        try {
-            Scoped.run(
-                    () -> {
-                        for (String k : state.params().names()) {
-                            NDArray x = state.params().get(k);
-                            NDArray m = state.momenta().get(k);
-                            m.addi(vg.grad().get(k).muli(eps));
-                            x.addi(m.mul(halfDrift));
-                            m.muli(c);
-                            if (noiseSd > 0) {
-                                m.addi(Support.standardNormalLike(m).muli(noiseSd));
+        NDList aux =
+                Support.gradientStep(
+                        logPosterior,
+                        state.params(),
+                        state.logPosterior(),
+                        batch,
+                        step,
+                        grad -> {
+                            for (String k : state.params().names()) {
+                                NDArray x = state.params().get(k);
+                                NDArray m = state.momenta().get(k);
+                                m.addi(grad.get(k).muli(eps)); // B: m ← m + ε ∇ log p(θ)
+                                x.addi(m.mul(halfDrift)); // A: θ ← θ + (ε / 2) σ⁻² m
+                                // O: m ← c m + σ sqrt(T (1 − c²)) ξ
+                                Support.addNoise(m.muli(c), noiseSd);
+                                x.addi(m.mul(halfDrift)); // A: θ ← θ + (ε / 2) σ⁻² m
                             }
-                            x.addi(m.mul(halfDrift));
-                        }
-                    });
-            state.logPosterior().set(new NDIndex("..."), vg.value());
-        } finally {
-            vg.grad().close();
-            vg.value().close();
-        }
+                        });
         BaoaState next =
                 new BaoaState(state.params(), state.momenta(), state.logPosterior(), step + 1);
-        return new Step<>(next, vg.aux());
+        return new Step<>(next, aux);
     }
 }

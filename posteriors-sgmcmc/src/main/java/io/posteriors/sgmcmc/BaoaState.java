@@ -34,6 +34,11 @@ public record BaoaState(TensorTree params, TensorTree momenta, NDArray logPoster
     }
 
     @Override
+    public BaoaState copy() {
+        return new BaoaState(params.copy(), momenta.copy(), logPosterior.duplicate(), step);
+    }
+
+    @Override
     public List<NDArray> arrays() {
         List<NDArray> all = new ArrayList<>(params.leaves());
         all.addAll(momenta.leaves());

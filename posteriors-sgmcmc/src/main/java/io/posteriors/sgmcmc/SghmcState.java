@@ -35,6 +35,11 @@ public record SghmcState(TensorTree params, TensorTree momenta, NDArray logPoste
     }
 
     @Override
+    public SghmcState copy() {
+        return new SghmcState(params.copy(), momenta.copy(), logPosterior.duplicate(), step);
+    }
+
+    @Override
     public List<NDArray> arrays() {
         List<NDArray> all = new ArrayList<>(params.leaves());
         all.addAll(momenta.leaves());

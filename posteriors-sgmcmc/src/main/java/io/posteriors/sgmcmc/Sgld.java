@@ -1,15 +1,15 @@
 package io.posteriors.sgmcmc;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
-import io.posteriors.Autodiff;
+import ai.djl.ndarray.NDList;
 import io.posteriors.Checks;
 import io.posteriors.LogProbFn;
+import io.posteriors.Scalars;
 import io.posteriors.Schedule;
 import io.posteriors.Step;
+import io.posteriors.TemperedBuilder;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
 
 /**
  * Stochastic gradient Langevin dynamics (SGLD): gradient ascent on the log posterior plus Gaussian
@@ -47,19 +47,30 @@ import io.posteriors.internal.Scoped;
  * }</pre>
  *
  * @param <B> the batch type
+ * @param logPosterior the log posterior (a scalar per batch; see {@code docs/sgld.md} for the
+ *     recommended scaling)
+ * @param lr the learning rate {@code ε}, positive at every step
+ * @param beta the gradient-noise coefficient {@code β}: an estimate of the variance of the
+ *     stochastic gradient of {@code log p / T}; non-negative
+ * @param temperature the temperature {@code T}, non-negative at every step
  */
-public final class Sgld<B> implements Transform<SgldState, B> {
+public record Sgld<B>(LogProbFn<B> logPosterior, Schedule lr, double beta, Schedule temperature)
+        implements Transform<SgldState, B> {
 
-    private final LogProbFn<B> logPosterior;
-    private final Schedule lr;
-    private final double beta;
-    private final Schedule temperature;
-
-    private Sgld(Builder<B> b) {
-        this.logPosterior = b.logPosterior;
-        this.lr = b.lr;
-        this.beta = b.beta;
-        this.temperature = b.temperature;
+    /**
+     * Checks the options. The schedules are checked at step 0 by the builder and at every step by
+     * the update; here they are evaluated only when {@code β > 0}, to check the injected noise.
+     *
+     * @throws NullPointerException when {@code logPosterior} or a schedule is null
+     * @throws IllegalArgumentException when {@code beta} is negative or not finite, or {@code β >
+     *     0} and a schedule's value at step 0 is out of range or {@code ε T β > 2} there
+     */
+    public Sgld {
+        Checks.notNull(logPosterior, "logPosterior");
+        Checks.notNull(lr, "lr");
+        Checks.notNull(temperature, "temperature");
+        Checks.nonNegative(beta, "beta");
+        Support.requireInjectedVarianceAtStart(lr, temperature, 1.0, beta);
     }
 
     /**
@@ -92,19 +103,22 @@ public final class Sgld<B> implements Transform<SgldState, B> {
     }
 
     /**
-     * Options of {@link Sgld}.
+     * Options of {@link Sgld}; the temperature comes from {@link TemperedBuilder}.
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> {
+    public static final class Builder<B> extends TemperedBuilder<Builder<B>> {
         private final LogProbFn<B> logPosterior;
-        private final Schedule lr;
         private double beta = 0.0;
-        private Schedule temperature = Schedule.constant(1.0);
 
         private Builder(LogProbFn<B> logPosterior, Schedule lr) {
+            super(lr);
             this.logPosterior = Checks.notNull(logPosterior, "logPosterior");
-            this.lr = lr;
+        }
+
+        @Override
+        protected Builder<B> self() {
+            return this;
         }
 
         /**
@@ -121,30 +135,6 @@ public final class Sgld<B> implements Transform<SgldState, B> {
         }
 
         /**
-         * Sets a constant temperature (default 1).
-         *
-         * @param temperature the temperature; non-negative and finite
-         * @return this builder
-         * @throws IllegalArgumentException when {@code temperature} is negative, NaN or infinite
-         */
-        public Builder<B> temperature(double temperature) {
-            this.temperature = Schedule.constant(Checks.nonNegative(temperature, "temperature"));
-            return this;
-        }
-
-        /**
-         * Sets a temperature schedule.
-         *
-         * @param temperature the temperature as a function of the step; non-negative at every step
-         * @return this builder
-         * @throws NullPointerException when {@code temperature} is null
-         */
-        public Builder<B> temperature(Schedule temperature) {
-            this.temperature = Checks.notNull(temperature, "temperature");
-            return this;
-        }
-
-        /**
          * Builds the transform.
          *
          * @return the transform
@@ -152,10 +142,7 @@ public final class Sgld<B> implements Transform<SgldState, B> {
          *     {@code ε T β > 2} at step 0
          */
         public Sgld<B> build() {
-            double eps = Checks.positiveAt(lr, 0, "lr");
-            double t = Checks.nonNegativeAt(temperature, 0, "temperature");
-            Support.injectedVariance(eps, t, 1.0, beta, 0);
-            return new Sgld<>(this);
+            return new Sgld<>(logPosterior, lr(), beta, temperature());
         }
     }
 
@@ -166,75 +153,48 @@ public final class Sgld<B> implements Transform<SgldState, B> {
      * @return the state
      * @throws NullPointerException when {@code params} is null
      * @throws IllegalStateException when a parameter array is closed
+     * @throws IllegalArgumentException naming the leaf when a parameter is NaN or infinite
      */
     @Override
     public SgldState init(TensorTree params) {
-        Checks.notNull(params, "params");
-        params.forEach((k, a) -> Checks.open(a, "params leaf '" + k + "'"));
+        Checks.openTree(params, "params");
+        Checks.finite(params, "params", 0);
         TensorTree p = params.copy();
-        return new SgldState(p, Support.scalar(p, Double.NaN), 0);
+        return new SgldState(p, Scalars.like(p.anyLeaf(), Double.NaN), 0);
     }
 
     /**
-     * Takes one SGLD step without touching {@code state}.
-     *
-     * @param state the current state
-     * @param batch the batch passed to the log posterior
-     * @return the new state (new arrays) and the aux of the log posterior
-     * @throws IllegalArgumentException when the learning rate or temperature at this step is out of
-     *     range, or the log posterior is not a finite scalar
-     */
-    @Override
-    public Step<SgldState> update(SgldState state, B batch) {
-        Support.requireOpen(state);
-        SgldState copy =
-                new SgldState(
-                        state.params().copy(), state.logPosterior().duplicate(), state.step());
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
-    }
-
-    /**
-     * Takes one SGLD step, writing into the arrays of {@code state}. The learning rate and
-     * temperature are checked before anything is written, so a bad value leaves the state as it
-     * was.
+     * Takes one SGLD step, writing into the arrays of {@code state}. Schedules, the log posterior
+     * and its gradient are checked before anything is written, so a bad value leaves the state as
+     * it was.
      *
      * @param state the current state; its arrays are overwritten
      * @param batch the batch passed to the log posterior
      * @return a state sharing the arrays of {@code state}, one step on, and the aux
-     * @throws IllegalArgumentException when the learning rate or temperature at this step is out of
-     *     range, or the log posterior is not a finite scalar
+     * @throws IllegalArgumentException naming the step when the learning rate or temperature is out
+     *     of range, or the log posterior or (naming the leaf) its gradient is not finite
+     * @throws IllegalStateException when an array of {@code state} is closed
      */
     @Override
     public Step<SgldState> updateInPlace(SgldState state, B batch) {
-        Support.requireOpen(state);
-        long step = state.step();
-        double eps = Checks.positiveAt(lr, step, "lr");
-        double t = Checks.nonNegativeAt(temperature, step, "temperature");
+        long step = Checks.open(state).step();
+        double eps = TemperedBuilder.lrAt(lr, step);
+        double t = TemperedBuilder.temperatureAt(temperature, step);
         double noiseSd = Math.sqrt(Support.injectedVariance(eps, t, 1.0, beta, step));
-        Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(logPosterior, state.params(), batch);
-        try {
-            Scoped.run(
-                    () ->
-                            state.params()
-                                    .forEachZip(
-                                            vg.grad(),
-                                            (x, g) -> {
-                                                x.addi(g.muli(eps));
-                                                if (noiseSd > 0) {
-                                                    NDArray z = Support.standardNormalLike(x);
-                                                    x.addi(z.muli(noiseSd));
-                                                }
-                                            }));
-            state.logPosterior().set(new NDIndex("..."), vg.value());
-        } finally {
-            vg.grad().close();
-            vg.value().close();
-        }
-        return new Step<>(new SgldState(state.params(), state.logPosterior(), step + 1), vg.aux());
+        NDList aux =
+                Support.gradientStep(
+                        logPosterior,
+                        state.params(),
+                        state.logPosterior(),
+                        batch,
+                        step,
+                        grad -> {
+                            for (String k : state.params().names()) {
+                                // θ ← θ + ε ∇ log p(θ, batch) + sqrt(ε T (2 − ε T β)) ξ
+                                NDArray x = state.params().get(k);
+                                Support.addNoise(x.addi(grad.get(k).muli(eps)), noiseSd);
+                            }
+                        });
+        return new Step<>(new SgldState(state.params(), state.logPosterior(), step + 1), aux);
     }
 }

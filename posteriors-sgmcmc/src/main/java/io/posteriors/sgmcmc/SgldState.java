@@ -30,6 +30,11 @@ public record SgldState(TensorTree params, NDArray logPosterior, long step) impl
     }
 
     @Override
+    public SgldState copy() {
+        return new SgldState(params.copy(), logPosterior.duplicate(), step);
+    }
+
+    @Override
     public List<NDArray> arrays() {
         List<NDArray> all = new ArrayList<>(params.leaves());
         all.add(logPosterior);

@@ -1,15 +1,16 @@
 package io.posteriors.sgmcmc;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
-import io.posteriors.Autodiff;
+import ai.djl.ndarray.NDList;
 import io.posteriors.Checks;
+import io.posteriors.InitialValue;
 import io.posteriors.LogProbFn;
+import io.posteriors.Scalars;
 import io.posteriors.Schedule;
 import io.posteriors.Step;
+import io.posteriors.TemperedBuilder;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
 
 /**
  * Stochastic gradient Nosé–Hoover thermostat (SGNHT): SGHMC whose friction {@code ξ} is a dynamic
@@ -46,27 +47,50 @@ import io.posteriors.internal.Scoped;
  * }</pre>
  *
  * @param <B> the batch type
+ * @param logPosterior the log posterior (a scalar per batch)
+ * @param lr the learning rate {@code ε}, positive at every step
+ * @param alpha the diffusion {@code α}: the friction the thermostat settles at, which sets the
+ *     injected noise; non-negative
+ * @param beta the gradient-noise coefficient {@code β}: an estimate of the variance of the
+ *     stochastic gradient of {@code log p / T}; non-negative
+ * @param sigma the standard deviation {@code σ} of the momenta's target distribution ({@code σ²} is
+ *     the mass); positive
+ * @param temperature the temperature {@code T}, non-negative at every step
+ * @param momenta the initial momenta: standard normal draws (posteriors' default), one number or a
+ *     tree shaped like the parameters
+ * @param xi the thermostat's initial value; finite
  */
-public final class Sgnht<B> implements Transform<SgnhtState, B> {
+public record Sgnht<B>(
+        LogProbFn<B> logPosterior,
+        Schedule lr,
+        double alpha,
+        double beta,
+        double sigma,
+        Schedule temperature,
+        InitialValue momenta,
+        double xi)
+        implements Transform<SgnhtState, B> {
 
-    private final LogProbFn<B> logPosterior;
-    private final Schedule lr;
-    private final double alpha;
-    private final double beta;
-    private final double sigma;
-    private final Schedule temperature;
-    private final Support.InitialMomenta momenta;
-    private final double xi;
-
-    private Sgnht(Builder<B> b) {
-        this.logPosterior = b.logPosterior;
-        this.lr = b.lr;
-        this.alpha = b.alpha;
-        this.beta = b.beta;
-        this.sigma = b.sigma;
-        this.temperature = b.temperature;
-        this.momenta = b.momenta;
-        this.xi = b.xi == null ? b.alpha : b.xi;
+    /**
+     * Checks the options. The schedules are checked at step 0 by the builder and at every step by
+     * the update; here they are evaluated only when {@code β > 0}, to check the injected noise.
+     *
+     * @throws NullPointerException when {@code logPosterior}, a schedule or {@code momenta} is null
+     * @throws IllegalArgumentException when {@code alpha} or {@code beta} is negative or not
+     *     finite, {@code sigma} is not positive and finite, {@code xi} is not finite, {@code
+     *     momenta} is a matrix, or {@code β > 0} and a schedule's value at step 0 is out of range
+     *     or {@code ε T β > 2α} there
+     */
+    public Sgnht {
+        Checks.notNull(logPosterior, "logPosterior");
+        Checks.notNull(lr, "lr");
+        Checks.notNull(temperature, "temperature");
+        Checks.nonNegative(alpha, "alpha");
+        Checks.nonNegative(beta, "beta");
+        Checks.positive(sigma, "sigma");
+        Support.requireTreeLike(momenta, "momenta");
+        Checks.finite(xi, "xi");
+        Support.requireInjectedVarianceAtStart(lr, temperature, alpha, beta);
     }
 
     /**
@@ -97,23 +121,26 @@ public final class Sgnht<B> implements Transform<SgnhtState, B> {
     }
 
     /**
-     * Options of {@link Sgnht}.
+     * Options of {@link Sgnht}; the temperature comes from {@link TemperedBuilder}.
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> {
+    public static final class Builder<B> extends TemperedBuilder<Builder<B>> {
         private final LogProbFn<B> logPosterior;
-        private final Schedule lr;
         private double alpha = 0.01;
         private double beta = 0.0;
         private double sigma = 1.0;
-        private Schedule temperature = Schedule.constant(1.0);
-        private Support.InitialMomenta momenta = Support.InitialMomenta.RANDOM;
+        private InitialValue momenta = InitialValue.standardNormal();
         private Double xi;
 
         private Builder(LogProbFn<B> logPosterior, Schedule lr) {
+            super(lr);
             this.logPosterior = Checks.notNull(logPosterior, "logPosterior");
-            this.lr = lr;
+        }
+
+        @Override
+        protected Builder<B> self() {
+            return this;
         }
 
         /**
@@ -157,30 +184,6 @@ public final class Sgnht<B> implements Transform<SgnhtState, B> {
         }
 
         /**
-         * Sets a constant temperature (default 1).
-         *
-         * @param temperature the temperature; non-negative and finite
-         * @return this builder
-         * @throws IllegalArgumentException when {@code temperature} is negative, NaN or infinite
-         */
-        public Builder<B> temperature(double temperature) {
-            this.temperature = Schedule.constant(Checks.nonNegative(temperature, "temperature"));
-            return this;
-        }
-
-        /**
-         * Sets a temperature schedule.
-         *
-         * @param temperature the temperature as a function of the step; non-negative at every step
-         * @return this builder
-         * @throws NullPointerException when {@code temperature} is null
-         */
-        public Builder<B> temperature(Schedule temperature) {
-            this.temperature = Checks.notNull(temperature, "temperature");
-            return this;
-        }
-
-        /**
          * Starts every momentum at {@code value} (by default they are drawn from {@code N(0, 1)},
          * as in posteriors).
          *
@@ -189,7 +192,7 @@ public final class Sgnht<B> implements Transform<SgnhtState, B> {
          * @throws IllegalArgumentException when {@code value} is NaN or infinite
          */
         public Builder<B> momenta(double value) {
-            this.momenta = Support.InitialMomenta.of(value);
+            this.momenta = InitialValue.of(value, "momenta");
             return this;
         }
 
@@ -200,9 +203,10 @@ public final class Sgnht<B> implements Transform<SgnhtState, B> {
          * @param momenta the initial momenta
          * @return this builder
          * @throws NullPointerException when {@code momenta} is null
+         * @throws IllegalStateException when one of its arrays is closed
          */
         public Builder<B> momenta(TensorTree momenta) {
-            this.momenta = Support.InitialMomenta.of(momenta);
+            this.momenta = InitialValue.of(momenta, "momenta");
             return this;
         }
 
@@ -226,10 +230,8 @@ public final class Sgnht<B> implements Transform<SgnhtState, B> {
          *     {@code ε T β > 2α} at step 0
          */
         public Sgnht<B> build() {
-            double eps = Checks.positiveAt(lr, 0, "lr");
-            double t = Checks.nonNegativeAt(temperature, 0, "temperature");
-            Support.injectedVariance(eps, t, alpha, beta, 0);
-            return new Sgnht<>(this);
+            double xi0 = xi == null ? alpha : xi;
+            return new Sgnht<>(logPosterior, lr(), alpha, beta, sigma, temperature(), momenta, xi0);
         }
     }
 
@@ -240,89 +242,63 @@ public final class Sgnht<B> implements Transform<SgnhtState, B> {
      * @param params the initial parameters
      * @return the state
      * @throws NullPointerException when {@code params} is null
-     * @throws IllegalArgumentException when the momenta tree given to the builder does not have the
-     *     parameters' structure
+     * @throws IllegalArgumentException naming the leaf when a parameter is NaN or infinite, or when
+     *     the momenta tree does not have the parameters' structure
      * @throws IllegalStateException when a parameter or momenta array is closed
      */
     @Override
     public SgnhtState init(TensorTree params) {
-        Checks.notNull(params, "params");
-        params.forEach((k, a) -> Checks.open(a, "params leaf '" + k + "'"));
-        TensorTree m = momenta.create(params);
+        Checks.openTree(params, "params");
+        Checks.finite(params, "params", 0);
+        TensorTree m = momenta.tree(params, "momenta");
         TensorTree p = params.copy();
-        return new SgnhtState(p, m, Support.scalar(p, xi), Support.scalar(p, Double.NaN), 0);
+        NDArray like = p.anyLeaf();
+        return new SgnhtState(p, m, Scalars.like(like, xi), Scalars.like(like, Double.NaN), 0);
     }
 
     /**
-     * Takes one SGNHT step without touching {@code state}.
-     *
-     * @param state the current state
-     * @param batch the batch passed to the log posterior
-     * @return the new state (new arrays) and the aux of the log posterior
-     * @throws IllegalArgumentException when the learning rate or temperature at this step is out of
-     *     range, or the log posterior is not a finite scalar
-     */
-    @Override
-    public Step<SgnhtState> update(SgnhtState state, B batch) {
-        Support.requireOpen(state);
-        SgnhtState copy =
-                new SgnhtState(
-                        state.params().copy(),
-                        state.momenta().copy(),
-                        state.xi().duplicate(),
-                        state.logPosterior().duplicate(),
-                        state.step());
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
-    }
-
-    /**
-     * Takes one SGNHT step, writing into the arrays of {@code state}. The learning rate and
-     * temperature are checked before anything is written.
+     * Takes one SGNHT step, writing into the arrays of {@code state}. Schedules, the log posterior
+     * and its gradient are checked before anything is written.
      *
      * @param state the current state; its arrays are overwritten
      * @param batch the batch passed to the log posterior
      * @return a state sharing the arrays of {@code state}, one step on, and the aux
-     * @throws IllegalArgumentException when the learning rate or temperature at this step is out of
-     *     range, or the log posterior is not a finite scalar
+     * @throws IllegalArgumentException naming the step when the learning rate or temperature is out
+     *     of range, or the log posterior or (naming the leaf) its gradient is not finite
+     * @throws IllegalStateException when an array of {@code state} is closed
      */
     @Override
     public Step<SgnhtState> updateInPlace(SgnhtState state, B batch) {
-        Support.requireOpen(state);
-        long step = state.step();
-        double eps = Checks.positiveAt(lr, step, "lr");
-        double t = Checks.nonNegativeAt(temperature, step, "temperature");
+        long step = Checks.open(state).step();
+        double eps = TemperedBuilder.lrAt(lr, step);
+        double t = TemperedBuilder.temperatureAt(temperature, step);
         double noiseSd = Math.sqrt(Support.injectedVariance(eps, t, alpha, beta, step));
         double prec = 1.0 / (sigma * sigma);
-        double perCoordinate = eps * prec / state.params().numel();
-        Autodiff.ValueAndGrad vg = Autodiff.valueAndGrad(logPosterior, state.params(), batch);
-        try {
-            Scoped.run(
-                    () -> {
-                        NDArray keep = state.xi().mul(-eps * prec).addi(1.0);
-                        NDArray kinetic = null;
-                        for (String k : state.params().names()) {
-                            NDArray x = state.params().get(k);
-                            NDArray m = state.momenta().get(k);
-                            m.muli(keep).addi(vg.grad().get(k).muli(eps));
-                            if (noiseSd > 0) {
-                                m.addi(Support.standardNormalLike(m).muli(noiseSd));
+        long d = state.params().numel();
+        NDList aux =
+                Support.gradientStep(
+                        logPosterior,
+                        state.params(),
+                        state.logPosterior(),
+                        batch,
+                        step,
+                        grad -> {
+                            NDArray keep = state.xi().mul(-eps * prec).addi(1.0);
+                            NDArray kinetic = null;
+                            for (String k : state.params().names()) {
+                                NDArray x = state.params().get(k);
+                                NDArray m = state.momenta().get(k);
+                                // m ← (1 − ε σ⁻² ξ) m + ε ∇ log p(θ) + sqrt(ε T (2α − ε T β)) ζ
+                                m.muli(keep).addi(grad.get(k).muli(eps));
+                                Support.addNoise(m, noiseSd);
+                                // θ ← θ + ε σ⁻² m, with the new momenta
+                                x.addi(m.mul(eps * prec));
+                                NDArray e = m.square().sum();
+                                kinetic = kinetic == null ? e : kinetic.addi(e);
                             }
-                            x.addi(m.mul(eps * prec));
-                            NDArray e = m.square().sum();
-                            kinetic = kinetic == null ? e : kinetic.addi(e);
-                        }
-                        state.xi().addi(kinetic.muli(perCoordinate).subi(eps * t));
-                    });
-            state.logPosterior().set(new NDIndex("..."), vg.value());
-        } finally {
-            vg.grad().close();
-            vg.value().close();
-        }
+                            // ξ ← ξ + ε (σ⁻² |m|² / d − T), with the new momenta
+                            state.xi().addi(kinetic.muli(eps * prec / d).subi(eps * t));
+                        });
         SgnhtState next =
                 new SgnhtState(
                         state.params(),
@@ -330,6 +306,6 @@ public final class Sgnht<B> implements Transform<SgnhtState, B> {
                         state.xi(),
                         state.logPosterior(),
                         step + 1);
-        return new Step<>(next, vg.aux());
+        return new Step<>(next, aux);
     }
 }

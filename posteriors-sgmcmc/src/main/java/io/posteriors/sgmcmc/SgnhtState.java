@@ -43,6 +43,12 @@ public record SgnhtState(
     }
 
     @Override
+    public SgnhtState copy() {
+        return new SgnhtState(
+                params.copy(), momenta.copy(), xi.duplicate(), logPosterior.duplicate(), step);
+    }
+
+    @Override
     public List<NDArray> arrays() {
         List<NDArray> all = new ArrayList<>(params.leaves());
         all.addAll(momenta.leaves());

@@ -1,105 +1,74 @@
 package io.posteriors.sgmcmc;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import io.posteriors.Autodiff;
 import io.posteriors.Checks;
-import io.posteriors.Scalars;
+import io.posteriors.InitialValue;
+import io.posteriors.LogProbFn;
 import io.posteriors.Schedule;
-import io.posteriors.State;
+import io.posteriors.Scopes;
+import io.posteriors.TemperedBuilder;
 import io.posteriors.TensorTree;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.function.Consumer;
 
-/** What the four samplers share: validation, momenta at init, noise draws. */
+/** What the four samplers share beyond core: the gradient step's frame and the injected noise. */
 final class Support {
 
     private Support() {}
 
-    /** The initial momenta a builder was given: random draws, one value everywhere, or a tree. */
-    record InitialMomenta(Double value, TensorTree tree) {
-
-        /** Standard normal draws, posteriors' default. */
-        static final InitialMomenta RANDOM = new InitialMomenta(null, null);
-
-        static InitialMomenta of(double value) {
-            return new InitialMomenta(Checks.finite(value, "momenta"), null);
+    /**
+     * Runs the frame of one sampler step around {@code move}: evaluates the log posterior and its
+     * gradient at {@code params}, checks both are finite (naming the step and, for the gradient,
+     * the leaf) before anything is written, lets {@code move} update the state in place inside a
+     * scope that frees its temporaries, and stores the log posterior in {@code logPosteriorOut}.
+     *
+     * @return the aux of the log posterior; every other array the step made is closed
+     */
+    static <B> NDList gradientStep(
+            LogProbFn<B> logPosterior,
+            TensorTree params,
+            NDArray logPosteriorOut,
+            B batch,
+            long step,
+            Consumer<TensorTree> move) {
+        Autodiff.ValueAndGrad vg;
+        try {
+            vg = Autodiff.valueAndGrad(logPosterior, params, batch);
+        } catch (IllegalArgumentException e) {
+            // the log posterior's own checks do not know which step of the chain this is
+            throw new IllegalArgumentException(
+                    Checks.format("%s (at step %d)", e.getMessage(), step), e);
         }
-
-        static InitialMomenta of(TensorTree tree) {
-            return new InitialMomenta(null, Checks.notNull(tree, "momenta"));
+        try {
+            Checks.finiteScalar(vg.value(), "log posterior", step);
+            Checks.finite(vg.grad(), "gradient of the log posterior", step);
+            Scopes.run(() -> move.accept(vg.grad()));
+            logPosteriorOut.set(new NDIndex("..."), vg.value());
+        } catch (RuntimeException e) {
+            vg.aux().close();
+            throw e;
+        } finally {
+            vg.grad().close();
+            vg.value().close();
         }
-
-        /**
-         * Builds the momenta for {@code params}: new arrays on the parameters' manager, device and
-         * data type.
-         */
-        TensorTree create(TensorTree params) {
-            if (tree != null) {
-                params.requireSameStructure(tree, "momenta");
-                Map<String, NDArray> m = new LinkedHashMap<>();
-                for (String k : params.names()) {
-                    NDArray p = params.get(k);
-                    NDArray src = Checks.open(tree.get(k), "momenta leaf '" + k + "'");
-                    m.put(k, copyLike(src, p));
-                }
-                return TensorTree.of(m);
-            }
-            if (value != null) {
-                return params.fullLike(value);
-            }
-            return params.map(
-                    p ->
-                            p.getManager()
-                                    .randomNormal(
-                                            0, 1, p.getShape(), p.getDataType(), p.getDevice()));
-        }
+        return vg.aux();
     }
 
     /**
-     * Returns a new copy of {@code src} with the data type and device of {@code like}, on its
-     * manager.
+     * Checks that initial momenta are given and can be spread over a tree: draws, a number or a
+     * tree, not a matrix.
      */
-    static NDArray copyLike(NDArray src, NDArray like) {
-        // DJL's toType(sameType, true) returns a new handle on the same storage, not a copy: the
-        // state would then share (and, for an array made from Java data, outlive) the source
-        NDArray c =
-                src.getDataType() == like.getDataType()
-                        ? src.duplicate()
-                        : src.toType(like.getDataType(), true);
-        if (!c.getDevice().equals(like.getDevice())) {
-            NDArray moved = c.toDevice(like.getDevice(), false);
-            c.close();
-            c = moved;
+    static InitialValue requireTreeLike(InitialValue value, String name) {
+        if (Checks.notNull(value, name) instanceof InitialValue.Matrix) {
+            throw new IllegalArgumentException(
+                    Checks.format(
+                            "%s must be standard normal draws, a number or a tree shaped like"
+                                    + " params, got a matrix",
+                            name));
         }
-        c.attach(like.getManager());
-        return c;
-    }
-
-    /** Returns a scalar array holding {@code value} in the parameters' data type and device. */
-    static NDArray scalar(TensorTree params, double value) {
-        // made in libtorch's memory: an array created from a Java double wraps a Java buffer
-        return Scalars.like(params.anyLeaf(), value);
-    }
-
-    /** Returns a schedule checked at step 0, so that an obviously bad schedule fails at build. */
-    static Schedule positiveSchedule(Schedule s, String name) {
-        Checks.notNull(s, name);
-        Checks.positiveAt(s, 0, name);
-        return s;
-    }
-
-    /** Returns a schedule checked at step 0, so that an obviously bad schedule fails at build. */
-    static Schedule nonNegativeSchedule(Schedule s, String name) {
-        Checks.notNull(s, name);
-        Checks.nonNegativeAt(s, 0, name);
-        return s;
-    }
-
-    /** Checks that a state and its arrays can be updated. */
-    static void requireOpen(State state) {
-        Checks.notNull(state, "state");
-        for (NDArray a : state.arrays()) {
-            Checks.open(a, "state array");
-        }
+        return value;
     }
 
     /**
@@ -119,8 +88,33 @@ final class Support {
         return v;
     }
 
-    /** Returns standard normal draws shaped like {@code a}, on its manager. */
-    static NDArray standardNormalLike(NDArray a) {
-        return a.getManager().randomNormal(0, 1, a.getShape(), a.getDataType(), a.getDevice());
+    /**
+     * Checks at step 0 that the injected variance is not negative. Only {@code beta > 0} can make
+     * it negative, and only then are the schedules evaluated here: the builder has already checked
+     * each of them once at step 0, and the update checks them at every step.
+     */
+    static void requireInjectedVarianceAtStart(
+            Schedule lr, Schedule temperature, double c, double beta) {
+        if (beta > 0) {
+            injectedVariance(
+                    TemperedBuilder.lrAt(lr, 0),
+                    TemperedBuilder.temperatureAt(temperature, 0),
+                    c,
+                    beta,
+                    0);
+        }
+    }
+
+    /**
+     * Adds {@code sd} times standard normal draws to {@code a} in place and returns it; draws
+     * nothing when {@code sd} is 0, so temperature 0 is deterministic.
+     */
+    static NDArray addNoise(NDArray a, double sd) {
+        if (sd > 0) {
+            NDArray z =
+                    a.getManager().randomNormal(0, 1, a.getShape(), a.getDataType(), a.getDevice());
+            a.addi(z.muli(sd));
+        }
+        return a;
     }
 }

@@ -11,6 +11,8 @@ import ai.djl.ndarray.types.Shape;
 import io.posteriors.LogProbFn;
 import io.posteriors.State;
 import io.posteriors.TensorTree;
+import io.posteriors.Trace;
+import io.posteriors.TraceResult;
 import io.posteriors.Transform;
 import java.util.Collections;
 import java.util.Locale;

@@ -16,10 +16,10 @@ import io.posteriors.LogProbFn;
 import io.posteriors.Scalars;
 import io.posteriors.Step;
 import io.posteriors.TensorTree;
+import io.posteriors.Trace;
+import io.posteriors.TraceListener;
+import io.posteriors.TraceResult;
 import io.posteriors.Transform;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -214,11 +214,35 @@ class TraceTest {
             for (int c = 0; c < 4; c++) {
                 inits.add(TensorTree.of(m.randomNormal(new Shape(1))));
             }
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            List<String> progress = new ArrayList<>();
+            TraceListener listener =
+                    new TraceListener() {
+                        @Override
+                        public void onStart(int chains, long stepsPerChain) {
+                            progress.add("start " + chains + " x " + stepsPerChain);
+                        }
+
+                        @Override
+                        public void onStep(int chain, long step) {
+                            if (step % 1_000 == 0) {
+                                progress.add(chain + ":" + step);
+                            }
+                        }
+
+                        @Override
+                        public void onChainDone(int chain) {
+                            progress.add("done " + chain);
+                        }
+
+                        @Override
+                        public void onEnd(boolean completed) {
+                            progress.add("end " + completed);
+                        }
+                    };
             Trace<SgldState, Void> trace =
                     Trace.builder(Sgld.<Void>builder(lp, 0.5).build(), 2_500)
                             .scalar("logPosterior", SgldState::logPosterior)
-                            .progressBar(new PrintStream(bytes, true, StandardCharsets.UTF_8))
+                            .listener(listener)
                             .build();
             try (TraceResult<SgldState> r = trace.run(inits, Collections.singletonList(null))) {
                 double expected = 10_000 / 3.0;
@@ -229,8 +253,12 @@ class TraceTest {
                 assertTrue(r.ess("logPosterior") > 500);
                 assertTrue(Math.abs(r.splitRhat("logPosterior") - 1) < 0.01);
             }
-            String bar = bytes.toString(StandardCharsets.UTF_8);
-            assertTrue(bar.contains("sampling") && bar.contains("100%"), bar);
+            List<String> expected = new ArrayList<>(List.of("start 4 x 2500"));
+            for (int c = 0; c < 4; c++) {
+                expected.addAll(List.of(c + ":1000", c + ":2000", "done " + c));
+            }
+            expected.add("end true");
+            assertEquals(expected, progress);
         }
     }
 

@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import io.posteriors.LogProbFn;
 import io.posteriors.Schedule;
 import io.posteriors.TensorTree;
+import io.posteriors.Trace;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,28 +1,23 @@
 package io.posteriors.vi;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.posteriors.Autodiff;
 import io.posteriors.Checks;
 import io.posteriors.DenseNormal;
+import io.posteriors.InitialValue;
 import io.posteriors.Linalg;
 import io.posteriors.LogProb;
 import io.posteriors.LogProbFn;
 import io.posteriors.Schedule;
+import io.posteriors.Scopes;
 import io.posteriors.Step;
+import io.posteriors.TemperedBuilder;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
 import io.posteriors.optim.GradientOptimizer;
-import io.posteriors.optim.OptimState;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Gaussian variational inference with a full covariance: fits {@code q(theta) = N(mu, L L^T)} over
@@ -60,17 +55,32 @@ import java.util.Map;
  * Use it for up to a few thousand parameters (for example the last layer of a network, the rest at
  * a MAP); use {@link DiagVi} beyond.
  *
- * <pre>{@code
+ * @param logPosterior the log posterior, a scalar per batch (it may be unnormalised)
+ * @param optimizer the optimiser of the variational parameters; it minimises the NELBO
+ * @param temperature the temperature T as a function of the step
+ * @param nSamples the number of Monte Carlo samples per NELBO estimate
+ * @param stl whether to detach mean and factor inside {@code log q}
+ * @param initL the initial factor: a positive number c (the factor {@code c I}) or a {@code (d, d)}
+ *     lower-triangular matrix
+ *     <pre>{@code
  * Transform<DenseViState, Batch> t =
  *         DenseVi.builder(logPost, Adam.of(1e-2)).temperature(1.0 / n).build();
  * DenseViState state = t.init(params);
  * state = t.updateInPlace(state, batch).state();
  * NDArray cov = state.covariance();      // L L^T over params.ravel()
+ * TensorTree draws = state.sample(100);  // theta ~ q, every leaf (100, *shape)
  * }</pre>
  *
  * @param <B> the batch type
  */
-public final class DenseVi<B> implements Transform<DenseViState, B> {
+public record DenseVi<B>(
+        LogProbFn<B> logPosterior,
+        GradientOptimizer optimizer,
+        Schedule temperature,
+        int nSamples,
+        boolean stl,
+        InitialValue initL)
+        implements Transform<DenseViState, B> {
 
     /** Name of the flat factor in the tree of variational parameters. */
     static final String L_FACTOR = "lFactor";
@@ -78,22 +88,21 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
     /** The largest d for which a d-by-d factor can be indexed. */
     static final int MAX_DIMENSION = 46_340;
 
-    private final LogProbFn<B> logPosterior;
-    private final GradientOptimizer optimizer;
-    private final Schedule temperature;
-    private final int nSamples;
-    private final boolean stl;
-    private final double initL;
-    private final NDArray initLMatrix;
-
-    private DenseVi(Builder<B> b) {
-        this.logPosterior = b.logPosterior;
-        this.optimizer = b.optimizer;
-        this.temperature = b.temperature;
-        this.nSamples = b.nSamples;
-        this.stl = b.stl;
-        this.initL = b.initL;
-        this.initLMatrix = b.initLMatrix;
+    /**
+     * Checks the options.
+     *
+     * @throws NullPointerException when an option is null
+     * @throws IllegalArgumentException when {@code nSamples < 1}, the temperature is negative or
+     *     not finite at step 0, or {@code initL} is neither a positive finite number nor a matrix
+     */
+    public DenseVi {
+        ViSupport.checkOptions(logPosterior, optimizer, temperature, nSamples);
+        Checks.notNull(initL, "initL");
+        if (initL instanceof InitialValue.Constant c) {
+            Checks.positive(c.value(), "initL");
+        } else if (!(initL instanceof InitialValue.Matrix)) {
+            throw new IllegalArgumentException("initL must be a number or a (d, d) matrix");
+        }
     }
 
     /**
@@ -112,70 +121,20 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
     }
 
     /**
-     * Options of {@link DenseVi}, each validated when set.
+     * Options of {@link DenseVi}, each validated when set; the temperature comes from {@link
+     * TemperedBuilder}, the sample count and STL switch from their shared base.
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> {
-        private final LogProbFn<B> logPosterior;
-        private final GradientOptimizer optimizer;
-        private Schedule temperature = Schedule.constant(1.0);
-        private int nSamples = 1;
-        private boolean stl = true;
-        private double initL = 1.0;
-        private NDArray initLMatrix;
+    public static final class Builder<B> extends ViBuilder<B, Builder<B>> {
+        private InitialValue initL = InitialValue.of(1.0, "initL");
 
         private Builder(LogProbFn<B> logPosterior, GradientOptimizer optimizer) {
-            this.logPosterior = Checks.notNull(logPosterior, "logPosterior");
-            this.optimizer = Checks.notNull(optimizer, "optimizer");
+            super(logPosterior, optimizer);
         }
 
-        /**
-         * Sets a constant temperature (default 1).
-         *
-         * @param temperature T; finite and non-negative
-         * @return this builder
-         * @throws IllegalArgumentException when {@code temperature} is negative, NaN or infinite
-         */
-        public Builder<B> temperature(double temperature) {
-            Checks.nonNegative(temperature, "temperature");
-            this.temperature = Schedule.constant(temperature);
-            return this;
-        }
-
-        /**
-         * Sets a temperature schedule, evaluated at each update's step count.
-         *
-         * @param temperature the schedule; non-negative and finite at every step (checked at each
-         *     update, before the state is touched)
-         * @return this builder
-         * @throws NullPointerException when {@code temperature} is null
-         */
-        public Builder<B> temperature(Schedule temperature) {
-            this.temperature = Checks.notNull(temperature, "temperature");
-            return this;
-        }
-
-        /**
-         * Sets the number of Monte Carlo samples per NELBO estimate (default 1).
-         *
-         * @param nSamples at least 1
-         * @return this builder
-         * @throws IllegalArgumentException when {@code nSamples < 1}
-         */
-        public Builder<B> nSamples(int nSamples) {
-            this.nSamples = Checks.atLeast(nSamples, 1, "nSamples");
-            return this;
-        }
-
-        /**
-         * Sets whether to use the sticking-the-landing gradient estimator (default true).
-         *
-         * @param stl true to detach mean and factor inside {@code log q}
-         * @return this builder
-         */
-        public Builder<B> stl(boolean stl) {
-            this.stl = stl;
+        @Override
+        protected Builder<B> self() {
             return this;
         }
 
@@ -187,8 +146,7 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
          * @throws IllegalArgumentException when {@code c} is not positive and finite
          */
         public Builder<B> initL(double c) {
-            this.initL = Checks.positive(c, "initL");
-            this.initLMatrix = null;
+            this.initL = InitialValue.of(Checks.positive(c, "initL"), "initL");
             return this;
         }
 
@@ -198,12 +156,14 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
          * parameters, lower triangular, finite and with a non-zero diagonal, then copies it; keep
          * the array open until then.
          *
-         * @param l the factor, shape {@code (d, d)}
+         * @param l the factor, a square matrix
          * @return this builder
          * @throws NullPointerException when {@code l} is null
+         * @throws IllegalStateException when {@code l} is closed
+         * @throws IllegalArgumentException when {@code l} is not a square matrix
          */
         public Builder<B> initL(NDArray l) {
-            this.initLMatrix = Checks.notNull(l, "initL");
+            this.initL = InitialValue.of(l, "initL");
             return this;
         }
 
@@ -215,8 +175,7 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
          *     at step 0
          */
         public DenseVi<B> build() {
-            Checks.nonNegativeAt(temperature, 0, "temperature");
-            return new DenseVi<>(this);
+            return new DenseVi<>(logPosterior, optimizer, temperature(), nSamples, stl, initL);
         }
     }
 
@@ -227,66 +186,33 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
      * @param params the initial mean
      * @return the state at step 0
      * @throws NullPointerException when {@code params} is null
-     * @throws IllegalArgumentException when the parameters are too many for a dense factor, or the
-     *     initial factor matrix is not {@code (d, d)}, not lower triangular, not finite or has a
-     *     zero on its diagonal
+     * @throws IllegalArgumentException when {@code params} has a NaN or infinite entry (the message
+     *     names the leaf), the parameters are too many for a dense factor, or the initial factor
+     *     matrix is not {@code (d, d)}, not lower triangular, not finite or has a zero on its
+     *     diagonal
      */
     @Override
     public DenseViState init(TensorTree params) {
-        Checks.notNull(params, "params");
+        Checks.openTree(params, "params");
+        Checks.finite(params, "params", 0);
         int d = dimensionOf(params);
-        if (initLMatrix != null) {
-            checkInitL(initLMatrix, d);
+        if (initL instanceof InitialValue.Matrix m) {
+            if (!m.matrix().getShape().equals(new Shape(d, d))) {
+                throw new IllegalArgumentException(
+                        Checks.format(
+                                "initL must have shape (%d, %d) for the %d parameters, got %s",
+                                d, d, d, m.matrix().getShape()));
+            }
+            checkFactor(m.matrix(), "initL");
         }
-        NDManager manager = params.manager();
-        DataType type = params.dataType();
         NDArray flat =
-                Scoped.call(
-                        manager,
-                        () -> {
-                            NDArray l =
-                                    initLMatrix != null
-                                            ? initLMatrix
-                                                    .toDevice(params.device(), true)
-                                                    .toType(type, false)
-                                            : manager.eye(d, d, 0, type).muli(initL);
-                            return DenseNormal.lowerToFlat(l);
-                        },
+                Scopes.call(
+                        params.manager(),
+                        () -> DenseNormal.lowerToFlat(initL.matrix(params, "initL")),
                         List::of);
         TensorTree mean = params.copy();
-        OptimState opt = optimizer.init(variational(mean, flat));
-        NDArray nelbo = manager.full(new Shape(), Float.NaN, type);
-        return new DenseViState(mean, flat, opt, nelbo, 0);
-    }
-
-    /**
-     * Computes the next state without touching {@code state}: copies it (optimiser state included)
-     * and updates the copy in place.
-     *
-     * @param state the current state
-     * @param batch the batch passed to the log posterior
-     * @return the new state and the aux of the log posterior (for {@code nSamples > 1}, each aux
-     *     array stacked over the samples along a new leading dimension)
-     * @throws IllegalArgumentException when the temperature is negative at this step, or the log
-     *     posterior returns a non-scalar or the NELBO is not finite
-     */
-    @Override
-    public Step<DenseViState> update(DenseViState state, B batch) {
-        Checks.notNull(state, "state");
-        Checks.nonNegativeAt(temperature, state.step(), "temperature");
-        DenseViState copy =
-                new DenseViState(
-                        state.params().copy(),
-                        state.lFactor().duplicate(),
-                        state.optimState().copy(),
-                        state.nelbo().duplicate(),
-                        state.step());
-        try {
-            return updateInPlace(copy, batch);
-        } catch (RuntimeException e) {
-            copy.close();
-            throw e;
-        }
+        return new DenseViState(
+                mean, flat, optimizer.init(variational(mean, flat)), ViSupport.nan(params), 0);
     }
 
     /**
@@ -296,44 +222,43 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
      *
      * @param state the current state; its arrays are overwritten
      * @param batch the batch passed to the log posterior
-     * @return a state sharing the arrays of {@code state} with the step advanced, and the aux
-     * @throws IllegalArgumentException when the temperature is negative at this step, or the log
-     *     posterior returns a non-scalar or the NELBO is not finite
+     * @return a state sharing the arrays of {@code state} with the step advanced, and the aux of
+     *     the log posterior (for {@code nSamples > 1}, each aux array stacked over the samples
+     *     along a new leading dimension)
+     * @throws IllegalArgumentException when the temperature is negative at this step, the log
+     *     posterior returns a non-scalar, or the NELBO or its gradient is not finite (the message
+     *     names the step, and for the gradient the leaf)
      */
     @Override
     public Step<DenseViState> updateInPlace(DenseViState state, B batch) {
-        Checks.notNull(state, "state");
-        double t = Checks.nonNegativeAt(temperature, state.step(), "temperature");
-        TensorTree vars = variational(state.params(), state.lFactor());
-        OptimState[] next = new OptimState[1];
-        NDList aux =
-                Scoped.call(
-                        state.params().manager(),
+        Checks.open(state);
+        double t = TemperedBuilder.temperatureAt(temperature, state.step());
+        // theta_s = mu + L eps_s,  eps_s ~ N(0, I_d),  s = 1..nSamples
+        // NELBO = -(1/n) sum_s [log p(theta_s) - T log q(theta_s)]
+        // (mu, lFactor) <- optimizer step along grad NELBO
+        ViSupport.Descent d =
+                ViSupport.descend(
+                        optimizer,
+                        variational(state.params(), state.lFactor()),
+                        state.optimState(),
+                        state.nelbo(),
+                        state.step(),
+                        batch,
                         () -> {
                             NDArray eps = noise(state.params(), nSamples);
-                            Autodiff.ValueAndGrad vg =
-                                    Autodiff.valueAndGrad(
-                                            (v, b) ->
-                                                    elbo(
-                                                            logPosterior,
-                                                            b,
-                                                            ViSupport.unprefixed(ViSupport.MEAN, v),
-                                                            v.get(L_FACTOR),
-                                                            eps,
-                                                            t,
-                                                            stl),
-                                            vars,
-                                            batch);
-                            vg.grad().forEach((k, g) -> g.negi());
-                            next[0] = optimizer.stepInPlace(vars, vg.grad(), state.optimState());
-                            state.nelbo().set(new NDIndex("..."), vg.value().neg());
-                            return vg.aux();
-                        },
-                        a -> a);
-        DenseViState s =
+                            return (v, b) -> {
+                                TensorTree mu = ViSupport.unprefixed(ViSupport.MEAN, v);
+                                return elbo(logPosterior, b, mu, v.get(L_FACTOR), eps, t, stl);
+                            };
+                        });
+        DenseViState next =
                 new DenseViState(
-                        state.params(), state.lFactor(), next[0], state.nelbo(), state.step() + 1);
-        return new Step<>(s, aux);
+                        state.params(),
+                        state.lFactor(),
+                        d.optimState(),
+                        state.nelbo(),
+                        state.step() + 1);
+        return new Step<>(next, d.aux());
     }
 
     /**
@@ -343,10 +268,12 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
      * @param state the state
      * @param batch the batch passed to the log posterior
      * @return a new scalar array on the parameters' manager
+     * @throws IllegalArgumentException when the temperature is negative at the state's step, or the
+     *     state's factor is not finite or has a zero on its diagonal
      */
     public NDArray nelbo(DenseViState state, B batch) {
-        Checks.notNull(state, "state");
-        double t = Checks.nonNegativeAt(temperature, state.step(), "temperature");
+        Checks.open(state);
+        double t = TemperedBuilder.temperatureAt(temperature, state.step());
         return nelbo(logPosterior, state.params(), state.lFactor(), batch, t, nSamples);
     }
 
@@ -360,14 +287,14 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
      * @param logPosterior the log posterior (scalar per batch)
      * @param mean the mean of q
      * @param lFactor the flat lower-triangular factor, {@code d(d+1)/2} entries for the d
-     *     parameters, with a non-zero diagonal
+     *     parameters, finite, with a non-zero diagonal
      * @param batch the batch passed to the log posterior
      * @param temperature T; non-negative
      * @param nSamples the number of Monte Carlo samples; at least 1
      * @param <B> the batch type
      * @return a new scalar array on the mean's manager
-     * @throws IllegalArgumentException when {@code lFactor} has the wrong length, {@code
-     *     temperature < 0} or {@code nSamples < 1}
+     * @throws IllegalArgumentException when {@code lFactor} has the wrong length, a non-finite
+     *     entry or a zero on its diagonal, {@code temperature < 0} or {@code nSamples < 1}
      */
     public static <B> NDArray nelbo(
             LogProbFn<B> logPosterior,
@@ -377,19 +304,16 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
             double temperature,
             int nSamples) {
         Checks.notNull(logPosterior, "logPosterior");
-        Checks.notNull(mean, "mean");
-        Checks.notNull(lFactor, "lFactor");
+        Checks.openTree(mean, "mean");
+        Checks.open(lFactor, "lFactor");
         int d = dimensionOf(mean);
-        if (lFactor.getShape().dimension() != 1 || lFactor.size() != DenseNormal.flatSize(d)) {
-            throw new IllegalArgumentException(
-                    Checks.format(
-                            "lFactor must be a vector of d(d+1)/2 = %d entries for d = %d"
-                                    + " parameters, got shape %s",
-                            DenseNormal.flatSize(d), d, lFactor.getShape()));
+        DenseViState.requireFlatFactor(lFactor, d);
+        try (NDArray l = DenseNormal.flatToLower(lFactor, d)) {
+            checkFactor(l, "lFactor");
         }
         Checks.nonNegative(temperature, "temperature");
         Checks.atLeast(nSamples, 1, "nSamples");
-        return Scoped.call(
+        return Scopes.call(
                 mean.manager(),
                 () -> {
                     NDArray eps = noise(mean, nSamples);
@@ -397,55 +321,6 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
                     return lp.value().neg();
                 },
                 List::of);
-    }
-
-    /**
-     * Draws one sample from the state's q: posteriors' {@code vi.dense.sample}.
-     *
-     * @param state the state
-     * @return a new tree with the parameters' structure
-     */
-    public static TensorTree sample(DenseViState state) {
-        Checks.notNull(state, "state");
-        TensorTree params = state.params();
-        return Scoped.call(
-                params.manager(),
-                () -> {
-                    NDArray x =
-                            DenseNormal.sample(params.ravel(), state.lower(), 1)
-                                    .reshape(params.numel());
-                    return params.unravel(x).map(NDArray::duplicate);
-                },
-                TensorTree::leaves);
-    }
-
-    /**
-     * Draws {@code n} samples from the state's q, stacked along a new leading dimension.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @return a new tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1}
-     */
-    public static TensorTree sample(DenseViState state, int n) {
-        Checks.notNull(state, "state");
-        Checks.atLeast(n, 1, "n");
-        TensorTree params = state.params();
-        return Scoped.call(
-                params.manager(),
-                () -> {
-                    NDArray x = DenseNormal.sample(params.ravel(), state.lower(), n);
-                    Map<String, NDArray> m = new LinkedHashMap<>();
-                    long offset = 0;
-                    for (Map.Entry<String, Shape> e : params.shapes().entrySet()) {
-                        long size = e.getValue().size();
-                        NDArray cols = x.get(new NDIndex(":, {}:{}", offset, offset + size));
-                        m.put(e.getKey(), cols.reshape(new Shape(n).addAll(e.getValue())));
-                        offset += size;
-                    }
-                    return TensorTree.of(m).map(NDArray::duplicate);
-                },
-                TensorTree::leaves);
     }
 
     /** The tree of variational parameters: {@code mean/NAME} leaves then {@code lFactor}. */
@@ -474,30 +349,26 @@ public final class DenseVi<B> implements Transform<DenseViState, B> {
         return (int) d;
     }
 
-    private static void checkInitL(NDArray l, int d) {
-        Checks.open(l, "initL");
-        if (!l.getShape().equals(new Shape(d, d))) {
-            throw new IllegalArgumentException(
-                    Checks.format(
-                            "initL must have shape (%d, %d) for the %d parameters, got %s",
-                            d, d, d, l.getShape()));
-        }
-        Scoped.run(
+    /**
+     * Checks that a {@code (d, d)} factor is finite, lower triangular, with a non-zero diagonal.
+     */
+    private static void checkFactor(NDArray l, String name) {
+        ViSupport.requireEntries(l, name, false);
+        Scopes.run(
                 () -> {
                     NDArray x = l.toType(DataType.FLOAT64, false);
-                    ViSupport.requireFinite(x, "initL");
                     double upper = x.sub(Linalg.tril(x)).abs().max().getDouble();
                     if (upper != 0) {
                         throw new IllegalArgumentException(
                                 Checks.format(
-                                        "initL must be lower triangular, got an entry of size %s"
+                                        "%s must be lower triangular, got an entry of size %s"
                                                 + " above the diagonal",
-                                        upper));
+                                        name, upper));
                     }
-                    double minDiag = x.diagonal().abs().min().getDouble();
-                    if (!(minDiag > 0)) {
+                    if (!(x.diagonal().abs().min().getDouble() > 0)) {
                         throw new IllegalArgumentException(
-                                "initL must have a non-zero diagonal (q would be degenerate),"
+                                name
+                                        + " must have a non-zero diagonal (q would be degenerate),"
                                         + " got a zero on it");
                     }
                 });

@@ -1,21 +1,17 @@
 package io.posteriors.vi;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
-import io.posteriors.Autodiff;
 import io.posteriors.Checks;
-import io.posteriors.DiagNormal;
+import io.posteriors.InitialValue;
 import io.posteriors.LogProb;
 import io.posteriors.LogProbFn;
 import io.posteriors.Schedule;
+import io.posteriors.Scopes;
 import io.posteriors.Step;
+import io.posteriors.TemperedBuilder;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
 import io.posteriors.optim.GradientOptimizer;
-import io.posteriors.optim.OptimState;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,37 +55,51 @@ import java.util.Map;
  *     step.aux().close();
  *     state = step.state();
  * }
- * TensorTree draw = DiagVi.sample(state);   // theta ~ q
+ * TensorTree draws = state.sample(100);   // theta ~ q, every leaf (100, *shape)
  * }</pre>
  *
  * <p>The optimiser is one of the library's functional {@link GradientOptimizer}s (for example
  * {@link io.posteriors.optim.Adam}), whose state is explicit and lives in {@link DiagViState}, so a
- * pure {@link #update} copies it and is really pure. A DJL {@code Optimizer} keeps hidden mutable
- * state and is not accepted for that reason.
+ * pure {@link Transform#update} copies it and is really pure. A DJL {@code Optimizer} keeps hidden
+ * mutable state and is not accepted for that reason.
  *
+ * @param logPosterior the log posterior, a scalar per batch (it may be unnormalised)
+ * @param optimizer the optimiser of the variational parameters; it minimises the NELBO
+ * @param temperature the temperature T as a function of the step
+ * @param nSamples the number of Monte Carlo samples per NELBO estimate
+ * @param stl whether to detach the variational parameters inside {@code log q}
+ * @param initLogSds the initial log standard deviations: a number or a tree shaped like the
+ *     parameters
  * @param <B> the batch type
  */
-public final class DiagVi<B> implements Transform<DiagViState, B> {
+public record DiagVi<B>(
+        LogProbFn<B> logPosterior,
+        GradientOptimizer optimizer,
+        Schedule temperature,
+        int nSamples,
+        boolean stl,
+        InitialValue initLogSds)
+        implements Transform<DiagViState, B> {
 
     /** Prefix of the log standard deviation leaves in the tree of variational parameters. */
     static final String LOG_SD = "logSd/";
 
-    private final LogProbFn<B> logPosterior;
-    private final GradientOptimizer optimizer;
-    private final Schedule temperature;
-    private final int nSamples;
-    private final boolean stl;
-    private final double initLogSds;
-    private final TensorTree initLogSdsTree;
-
-    private DiagVi(Builder<B> b) {
-        this.logPosterior = b.logPosterior;
-        this.optimizer = b.optimizer;
-        this.temperature = b.temperature;
-        this.nSamples = b.nSamples;
-        this.stl = b.stl;
-        this.initLogSds = b.initLogSds;
-        this.initLogSdsTree = b.initLogSdsTree;
+    /**
+     * Checks the options.
+     *
+     * @throws NullPointerException when an option is null
+     * @throws IllegalArgumentException when {@code nSamples < 1}, the temperature is negative or
+     *     not finite at step 0, or {@code initLogSds} is not a finite number or a tree
+     */
+    public DiagVi {
+        ViSupport.checkOptions(logPosterior, optimizer, temperature, nSamples);
+        Checks.notNull(initLogSds, "initLogSds");
+        if (initLogSds instanceof InitialValue.Constant c) {
+            Checks.finite(c.value(), "initLogSds");
+        } else if (!(initLogSds instanceof InitialValue.Tree)) {
+            throw new IllegalArgumentException(
+                    "initLogSds must be a number or a tree shaped like params");
+        }
     }
 
     /**
@@ -108,70 +118,20 @@ public final class DiagVi<B> implements Transform<DiagViState, B> {
     }
 
     /**
-     * Options of {@link DiagVi}, each validated when set.
+     * Options of {@link DiagVi}, each validated when set; the temperature comes from {@link
+     * TemperedBuilder}, the sample count and STL switch from their shared base.
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> {
-        private final LogProbFn<B> logPosterior;
-        private final GradientOptimizer optimizer;
-        private Schedule temperature = Schedule.constant(1.0);
-        private int nSamples = 1;
-        private boolean stl = true;
-        private double initLogSds = 0.0;
-        private TensorTree initLogSdsTree;
+    public static final class Builder<B> extends ViBuilder<B, Builder<B>> {
+        private InitialValue initLogSds = InitialValue.of(0.0, "initLogSds");
 
         private Builder(LogProbFn<B> logPosterior, GradientOptimizer optimizer) {
-            this.logPosterior = Checks.notNull(logPosterior, "logPosterior");
-            this.optimizer = Checks.notNull(optimizer, "optimizer");
+            super(logPosterior, optimizer);
         }
 
-        /**
-         * Sets a constant temperature (default 1).
-         *
-         * @param temperature T; finite and non-negative
-         * @return this builder
-         * @throws IllegalArgumentException when {@code temperature} is negative, NaN or infinite
-         */
-        public Builder<B> temperature(double temperature) {
-            Checks.nonNegative(temperature, "temperature");
-            this.temperature = Schedule.constant(temperature);
-            return this;
-        }
-
-        /**
-         * Sets a temperature schedule, evaluated at each update's step count.
-         *
-         * @param temperature the schedule; non-negative and finite at every step (checked at each
-         *     update, before the state is touched)
-         * @return this builder
-         * @throws NullPointerException when {@code temperature} is null
-         */
-        public Builder<B> temperature(Schedule temperature) {
-            this.temperature = Checks.notNull(temperature, "temperature");
-            return this;
-        }
-
-        /**
-         * Sets the number of Monte Carlo samples per NELBO estimate (default 1).
-         *
-         * @param nSamples at least 1
-         * @return this builder
-         * @throws IllegalArgumentException when {@code nSamples < 1}
-         */
-        public Builder<B> nSamples(int nSamples) {
-            this.nSamples = Checks.atLeast(nSamples, 1, "nSamples");
-            return this;
-        }
-
-        /**
-         * Sets whether to use the sticking-the-landing gradient estimator (default true).
-         *
-         * @param stl true to detach the variational parameters inside {@code log q}
-         * @return this builder
-         */
-        public Builder<B> stl(boolean stl) {
-            this.stl = stl;
+        @Override
+        protected Builder<B> self() {
             return this;
         }
 
@@ -183,8 +143,7 @@ public final class DiagVi<B> implements Transform<DiagViState, B> {
          * @throws IllegalArgumentException when {@code initLogSds} is NaN or infinite
          */
         public Builder<B> initLogSds(double initLogSds) {
-            this.initLogSds = Checks.finite(initLogSds, "initLogSds");
-            this.initLogSdsTree = null;
+            this.initLogSds = InitialValue.of(initLogSds, "initLogSds");
             return this;
         }
 
@@ -196,9 +155,10 @@ public final class DiagVi<B> implements Transform<DiagViState, B> {
          * @param initLogSds a tree with the structure of the parameters
          * @return this builder
          * @throws NullPointerException when {@code initLogSds} is null
+         * @throws IllegalStateException when one of its arrays is closed
          */
         public Builder<B> initLogSds(TensorTree initLogSds) {
-            this.initLogSdsTree = Checks.notNull(initLogSds, "initLogSds");
+            this.initLogSds = InitialValue.of(initLogSds, "initLogSds");
             return this;
         }
 
@@ -210,8 +170,7 @@ public final class DiagVi<B> implements Transform<DiagViState, B> {
          *     at step 0
          */
         public DiagVi<B> build() {
-            Checks.nonNegativeAt(temperature, 0, "temperature");
-            return new DiagVi<>(this);
+            return new DiagVi<>(logPosterior, optimizer, temperature(), nSamples, stl, initLogSds);
         }
     }
 
@@ -222,66 +181,25 @@ public final class DiagVi<B> implements Transform<DiagViState, B> {
      * @param params the initial mean
      * @return the state at step 0
      * @throws NullPointerException when {@code params} is null
-     * @throws IllegalArgumentException when the {@code initLogSds} tree has another structure than
-     *     {@code params} (the message names the leaf and both shapes) or a non-finite entry
+     * @throws IllegalArgumentException when {@code params} has a NaN or infinite entry (the message
+     *     names the leaf), or the {@code initLogSds} tree has another structure than {@code params}
+     *     (the message names the leaf and both shapes) or a non-finite entry
      */
     @Override
     public DiagViState init(TensorTree params) {
-        Checks.notNull(params, "params");
-        if (initLogSdsTree != null) {
-            params.requireSameStructure(initLogSdsTree, "initLogSds");
-            initLogSdsTree.forEach(
-                    (k, a) -> ViSupport.requireFinite(a, "initLogSds leaf '" + k + "'"));
-        }
-        TensorTree mean = params.copy();
-        TensorTree logSd;
-        if (initLogSdsTree == null) {
-            logSd = params.fullLike(initLogSds);
-        } else {
-            logSd =
-                    Scoped.call(
-                            params.manager(),
-                            () ->
-                                    initLogSdsTree.zip(
-                                            params,
-                                            (l, p) ->
-                                                    l.toDevice(p.getDevice(), true)
-                                                            .toType(p.getDataType(), false)),
-                            TensorTree::leaves);
-        }
-        OptimState opt = optimizer.init(variational(mean, logSd));
-        NDArray nelbo = params.manager().full(new Shape(), Float.NaN, params.dataType());
-        return new DiagViState(mean, logSd, opt, nelbo, 0);
-    }
-
-    /**
-     * Computes the next state without touching {@code state}: copies it (optimiser state included)
-     * and updates the copy in place.
-     *
-     * @param state the current state
-     * @param batch the batch passed to the log posterior
-     * @return the new state and the aux of the log posterior (for {@code nSamples > 1}, each aux
-     *     array stacked over the samples along a new leading dimension)
-     * @throws IllegalArgumentException when the temperature is negative at this step, or the log
-     *     posterior returns a non-scalar or the NELBO is not finite
-     */
-    @Override
-    public Step<DiagViState> update(DiagViState state, B batch) {
-        Checks.notNull(state, "state");
-        Checks.nonNegativeAt(temperature, state.step(), "temperature");
-        DiagViState copy =
-                new DiagViState(
-                        state.params().copy(),
-                        state.logSdDiag().copy(),
-                        state.optimState().copy(),
-                        state.nelbo().duplicate(),
-                        state.step());
+        Checks.openTree(params, "params");
+        Checks.finite(params, "params", 0);
+        TensorTree logSd = initLogSds.tree(params, "initLogSds");
         try {
-            return updateInPlace(copy, batch);
+            logSd.forEach(
+                    (k, a) -> ViSupport.requireEntries(a, "initLogSds leaf '" + k + "'", false));
         } catch (RuntimeException e) {
-            copy.close();
+            logSd.close();
             throw e;
         }
+        TensorTree mean = params.copy();
+        return new DiagViState(
+                mean, logSd, optimizer.init(variational(mean, logSd)), ViSupport.nan(params), 0);
     }
 
     /**
@@ -291,53 +209,45 @@ public final class DiagVi<B> implements Transform<DiagViState, B> {
      *
      * @param state the current state; its arrays are overwritten
      * @param batch the batch passed to the log posterior
-     * @return a state sharing the arrays of {@code state} with the step advanced, and the aux
-     * @throws IllegalArgumentException when the temperature is negative at this step, or the log
-     *     posterior returns a non-scalar or the NELBO is not finite
+     * @return a state sharing the arrays of {@code state} with the step advanced, and the aux of
+     *     the log posterior (for {@code nSamples > 1}, each aux array stacked over the samples
+     *     along a new leading dimension)
+     * @throws IllegalArgumentException when the temperature is negative at this step, the log
+     *     posterior returns a non-scalar, or the NELBO or its gradient is not finite (the message
+     *     names the step, and for the gradient the leaf)
      */
     @Override
     public Step<DiagViState> updateInPlace(DiagViState state, B batch) {
-        Checks.notNull(state, "state");
-        double t = Checks.nonNegativeAt(temperature, state.step(), "temperature");
-        TensorTree vars = variational(state.params(), state.logSdDiag());
-        OptimState[] next = new OptimState[1];
-        NDList aux =
-                Scoped.call(
-                        state.params().manager(),
+        Checks.open(state);
+        double t = TemperedBuilder.temperatureAt(temperature, state.step());
+        // theta_s = mu + exp(logSd) * eps_s,  eps_s ~ N(0, I),  s = 1..nSamples
+        // NELBO = -(1/n) sum_s [log p(theta_s) - T log q(theta_s)]
+        // (mu, logSd) <- optimizer step along grad NELBO
+        ViSupport.Descent d =
+                ViSupport.descend(
+                        optimizer,
+                        variational(state.params(), state.logSdDiag()),
+                        state.optimState(),
+                        state.nelbo(),
+                        state.step(),
+                        batch,
                         () -> {
                             TensorTree eps = ViSupport.noise(state.params(), nSamples);
-                            Autodiff.ValueAndGrad vg =
-                                    Autodiff.valueAndGrad(
-                                            (v, b) -> {
-                                                TensorTree m =
-                                                        ViSupport.unprefixed(ViSupport.MEAN, v);
-                                                TensorTree ls = ViSupport.unprefixed(LOG_SD, v);
-                                                return elbo(
-                                                        logPosterior,
-                                                        b,
-                                                        m,
-                                                        ls.map(NDArray::exp),
-                                                        ls,
-                                                        eps,
-                                                        t,
-                                                        stl);
-                                            },
-                                            vars,
-                                            batch);
-                            vg.grad().forEach((k, g) -> g.negi());
-                            next[0] = optimizer.stepInPlace(vars, vg.grad(), state.optimState());
-                            state.nelbo().set(new NDIndex("..."), vg.value().neg());
-                            return vg.aux();
-                        },
-                        a -> a);
-        DiagViState s =
+                            return (v, b) -> {
+                                TensorTree ls = ViSupport.unprefixed(LOG_SD, v);
+                                TensorTree mu = ViSupport.unprefixed(ViSupport.MEAN, v);
+                                return elbo(
+                                        logPosterior, b, mu, ls.map(NDArray::exp), ls, eps, t, stl);
+                            };
+                        });
+        DiagViState next =
                 new DiagViState(
                         state.params(),
                         state.logSdDiag(),
-                        next[0],
+                        d.optimState(),
                         state.nelbo(),
                         state.step() + 1);
-        return new Step<>(s, aux);
+        return new Step<>(next, d.aux());
     }
 
     /**
@@ -347,10 +257,11 @@ public final class DiagVi<B> implements Transform<DiagViState, B> {
      * @param state the state
      * @param batch the batch passed to the log posterior
      * @return a new scalar array on the parameters' manager
+     * @throws IllegalArgumentException when the temperature is negative at the state's step
      */
     public NDArray nelbo(DiagViState state, B batch) {
-        Checks.notNull(state, "state");
-        double t = Checks.nonNegativeAt(temperature, state.step(), "temperature");
+        Checks.open(state);
+        double t = TemperedBuilder.temperatureAt(temperature, state.step());
         try (TensorTree sd = state.sdDiag()) {
             return nelbo(logPosterior, state.params(), sd, batch, t, nSamples);
         }
@@ -365,14 +276,15 @@ public final class DiagVi<B> implements Transform<DiagViState, B> {
      *
      * @param logPosterior the log posterior (scalar per batch)
      * @param mean the mean of q
-     * @param sdDiag the standard deviations of q, same structure, positive
+     * @param sdDiag the standard deviations of q, same structure, positive and finite
      * @param batch the batch passed to the log posterior
      * @param temperature T; non-negative
      * @param nSamples the number of Monte Carlo samples; at least 1
      * @param <B> the batch type
      * @return a new scalar array on the mean's manager
-     * @throws IllegalArgumentException when the structures differ, {@code temperature < 0} or
-     *     {@code nSamples < 1}
+     * @throws IllegalArgumentException when the structures differ, an entry of {@code sdDiag} is
+     *     not positive and finite (the message names the leaf and the value), {@code temperature <
+     *     0} or {@code nSamples < 1}
      */
     public static <B> NDArray nelbo(
             LogProbFn<B> logPosterior,
@@ -382,56 +294,21 @@ public final class DiagVi<B> implements Transform<DiagViState, B> {
             double temperature,
             int nSamples) {
         Checks.notNull(logPosterior, "logPosterior");
-        Checks.notNull(mean, "mean");
+        Checks.openTree(mean, "mean");
         mean.requireSameStructure(sdDiag, "sdDiag");
+        sdDiag.forEach((k, a) -> ViSupport.requireEntries(a, "sdDiag leaf '" + k + "'", true));
         Checks.nonNegative(temperature, "temperature");
         Checks.atLeast(nSamples, 1, "nSamples");
-        return Scoped.call(
+        return Scopes.call(
                 mean.manager(),
                 () -> {
                     TensorTree eps = ViSupport.noise(mean, nSamples);
-                    LogProb lp =
-                            elbo(
-                                    logPosterior,
-                                    batch,
-                                    mean,
-                                    sdDiag,
-                                    sdDiag.map(NDArray::log),
-                                    eps,
-                                    temperature,
-                                    false);
-                    return lp.value().neg();
+                    TensorTree logSd = sdDiag.map(NDArray::log);
+                    return elbo(logPosterior, batch, mean, sdDiag, logSd, eps, temperature, false)
+                            .value()
+                            .neg();
                 },
                 List::of);
-    }
-
-    /**
-     * Draws one sample from the state's q: posteriors' {@code vi.diag.sample}.
-     *
-     * @param state the state
-     * @return a new tree with the parameters' structure
-     */
-    public static TensorTree sample(DiagViState state) {
-        Checks.notNull(state, "state");
-        try (TensorTree sd = state.sdDiag()) {
-            return DiagNormal.sample(state.params(), sd);
-        }
-    }
-
-    /**
-     * Draws {@code n} samples from the state's q, stacked along a new leading dimension.
-     *
-     * @param state the state
-     * @param n the number of samples; at least 1
-     * @return a new tree whose leaves have shape {@code (n, *leaf shape)}
-     * @throws IllegalArgumentException when {@code n < 1}
-     */
-    public static TensorTree sample(DiagViState state, int n) {
-        Checks.notNull(state, "state");
-        Checks.atLeast(n, 1, "n");
-        try (TensorTree sd = state.sdDiag()) {
-            return DiagNormal.sample(state.params(), sd, n);
-        }
     }
 
     /** The tree of variational parameters: {@code mean/NAME} leaves then {@code logSd/NAME}. */

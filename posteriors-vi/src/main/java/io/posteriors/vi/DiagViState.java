@@ -1,6 +1,8 @@
 package io.posteriors.vi;
 
 import ai.djl.ndarray.NDArray;
+import io.posteriors.DiagGaussianPosterior;
+import io.posteriors.Scopes;
 import io.posteriors.State;
 import io.posteriors.TensorTree;
 import io.posteriors.optim.OptimState;
@@ -13,6 +15,10 @@ import java.util.Objects;
  * logSdDiag)))}, the optimiser state of its variational parameters, the last NELBO and the step:
  * posteriors' {@code VIDiagState}.
  *
+ * <p>As a {@link DiagGaussianPosterior} its mean is {@code params} and its variances are {@code
+ * exp(2 logSdDiag)}, so {@code state.sample(n, temperature)} and {@code state.logProb(x)} read q
+ * (posteriors' {@code vi.diag.sample}).
+ *
  * @param params the mean of q
  * @param logSdDiag the log standard deviations of q, with the structure of {@code params}
  * @param optimState the optimiser's slots, over the tree of variational parameters (leaves {@code
@@ -23,7 +29,7 @@ import java.util.Objects;
  */
 public record DiagViState(
         TensorTree params, TensorTree logSdDiag, OptimState optimState, NDArray nelbo, long step)
-        implements State {
+        implements State, DiagGaussianPosterior {
 
     /**
      * Checks the components.
@@ -50,6 +56,33 @@ public record DiagViState(
      */
     public TensorTree sdDiag() {
         return logSdDiag.map(NDArray::exp);
+    }
+
+    /**
+     * Returns the mean of q, which is {@code params}.
+     *
+     * @return {@code params} (not a copy)
+     */
+    @Override
+    public TensorTree mean() {
+        return params;
+    }
+
+    /**
+     * Returns the variances {@code exp(2 logSdDiag)} of q as new arrays, which the caller closes.
+     *
+     * @return the variances, with the structure of {@code params}
+     */
+    @Override
+    public TensorTree varianceDiag() {
+        // a + a rather than 2 * a: a number operand would promote a 0-d float32 leaf to float64
+        return Scopes.tree(() -> logSdDiag.map(a -> a.add(a).exp()));
+    }
+
+    @Override
+    public DiagViState copy() {
+        return new DiagViState(
+                params.copy(), logSdDiag.copy(), optimState.copy(), nelbo.duplicate(), step);
     }
 
     @Override

@@ -3,19 +3,31 @@ package io.posteriors.vi;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.posteriors.Autodiff;
 import io.posteriors.Checks;
 import io.posteriors.LogProb;
 import io.posteriors.LogProbFn;
+import io.posteriors.Schedule;
+import io.posteriors.Scopes;
+import io.posteriors.TemperedBuilder;
 import io.posteriors.TensorTree;
+import io.posteriors.optim.GradientOptimizer;
+import io.posteriors.optim.OptimState;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 
-/** What the two VI transforms share: the Monte Carlo ELBO, tree prefixes, aux stacking, noise. */
+/**
+ * What the two VI transforms share, so that each of them holds only its own q: the optimiser step
+ * on the Monte Carlo NELBO, the ELBO estimate, tree prefixes, aux stacking, noise and entry checks.
+ */
 final class ViSupport {
 
     /** Prefix of the mean leaves in the tree of variational parameters. */
@@ -25,6 +37,86 @@ final class ViSupport {
     static final double HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
     private ViSupport() {}
+
+    /**
+     * The result of one optimiser step on the NELBO.
+     *
+     * @param optimState the optimiser's next state
+     * @param aux the aux of the model calls
+     */
+    record Descent(OptimState optimState, NDList aux) {}
+
+    /**
+     * Takes one optimiser step down the Monte Carlo NELBO, writing the variational parameters
+     * {@code vars} and {@code nelbo} in place: the update both VI transforms share. {@code
+     * objective} runs inside the step's scope (so its noise is freed with the other temporaries)
+     * and returns the ELBO as a function of the variational parameters. The NELBO and its gradient
+     * are checked finite, naming the step and the leaf, before anything is written, so a failing
+     * step leaves the state unchanged.
+     *
+     * @param optimizer the optimiser of the variational parameters
+     * @param vars the variational parameters, overwritten
+     * @param optimState the optimiser's state, overwritten
+     * @param nelbo the state's NELBO scalar, overwritten
+     * @param step the state's step, for messages
+     * @param batch the batch passed to the log posterior
+     * @param objective draws the noise and returns the ELBO of the variational parameters
+     * @return the optimiser's next state and the aux
+     */
+    static <B> Descent descend(
+            GradientOptimizer optimizer,
+            TensorTree vars,
+            OptimState optimState,
+            NDArray nelbo,
+            long step,
+            B batch,
+            Supplier<LogProbFn<B>> objective) {
+        OptimState[] next = new OptimState[1];
+        NDList aux =
+                Scopes.call(
+                        vars.manager(),
+                        () -> {
+                            LogProbFn<B> elbo = objective.get();
+                            Autodiff.ValueAndGrad vg =
+                                    Autodiff.valueAndGrad(
+                                            (v, b) -> {
+                                                LogProb lp = elbo.apply(v, b);
+                                                Checks.finiteScalar(
+                                                        lp.value().neg(), "nelbo", step);
+                                                return lp;
+                                            },
+                                            vars,
+                                            batch);
+                            vg.grad().forEach((k, g) -> g.negi());
+                            Checks.finite(vg.grad(), "nelbo gradient", step);
+                            next[0] = optimizer.stepInPlace(vars, vg.grad(), optimState);
+                            nelbo.set(new NDIndex("..."), vg.value().neg());
+                            return vg.aux();
+                        },
+                        a -> a);
+        return new Descent(next[0], aux);
+    }
+
+    /** Checks the options both VI records share, as their compact constructors do. */
+    static void checkOptions(
+            LogProbFn<?> logPosterior,
+            GradientOptimizer optimizer,
+            Schedule temperature,
+            int nSamples) {
+        Checks.notNull(logPosterior, "logPosterior");
+        Checks.notNull(optimizer, "optimizer");
+        TemperedBuilder.temperatureAt(Checks.notNull(temperature, "temperature"), 0);
+        Checks.atLeast(nSamples, 1, "nSamples");
+    }
+
+    /**
+     * Returns a new NaN scalar with the data type, device and manager of {@code params}: the NELBO
+     * of a state no update has touched yet.
+     */
+    static NDArray nan(TensorTree params) {
+        // created in the parameters' type directly: a converted float64 NaN would stay behind
+        return params.manager().full(new Shape(), Float.NaN, params.dataType(), params.device());
+    }
 
     /** Returns a tree sharing {@code tree}'s leaves with {@code prefix} put before every name. */
     static TensorTree prefixed(String prefix, TensorTree tree) {
@@ -136,16 +228,29 @@ final class ViSupport {
                                         a.getDevice()));
     }
 
-    /** Throws when an array has a NaN or infinite entry. */
-    static void requireFinite(NDArray a, String name) {
-        try (NDArray bad = a.isNaN();
-                NDArray inf = a.isInfinite();
-                NDArray either = bad.logicalOr(inf);
-                NDArray any = either.any()) {
-            if (any.getBoolean()) {
-                throw new IllegalArgumentException(
-                        Checks.format("%s must be finite, got a NaN or infinite entry", name));
-            }
-        }
+    /**
+     * Throws when an entry of {@code a} is NaN or infinite, or, with {@code positive}, not greater
+     * than zero; the message names {@code name}, the value and its flat index.
+     */
+    static void requireEntries(NDArray a, String name, boolean positive) {
+        Checks.open(a, name);
+        Scopes.run(
+                () -> {
+                    NDArray x = a.toType(DataType.FLOAT64, false).flatten();
+                    NDArray bad = x.isNaN().logicalOr(x.isInfinite());
+                    if (positive) {
+                        bad = bad.logicalOr(x.lte(0.0));
+                    }
+                    if (bad.any().getBoolean()) {
+                        long at = bad.toType(DataType.INT32, false).argMax().getLong();
+                        throw new IllegalArgumentException(
+                                Checks.format(
+                                        "%s must be %sfinite, got %s at flat index %d",
+                                        name,
+                                        positive ? "positive and " : "",
+                                        x.getDouble(at),
+                                        at));
+                    }
+                });
     }
 }

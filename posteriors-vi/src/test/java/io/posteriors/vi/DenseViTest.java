@@ -13,6 +13,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.posteriors.DenseNormal;
+import io.posteriors.LogProb;
 import io.posteriors.LogProbFn;
 import io.posteriors.Scalars;
 import io.posteriors.Step;
@@ -509,7 +510,7 @@ class DenseViTest {
         DenseViState s = t.init(Gaussians.vectorTree(m, MEAN3));
         Engine.getInstance().setRandomSeed(8);
         int n = 20000;
-        TensorTree draws = DenseVi.sample(s, n);
+        TensorTree draws = s.sample(n);
         assertEquals(new Shape(n, 2), draws.get("a").getShape());
         assertEquals(new Shape(n, 1), draws.get("b").getShape());
         double[] x = values(draws.ravelBatched(n));
@@ -530,7 +531,113 @@ class DenseViTest {
                 assertEquals(COV3[i][j], c, 4 * se, "cov " + i + "," + j);
             }
         }
-        TensorTree one = DenseVi.sample(s);
+        TensorTree one = s.sample(1).map(draw -> draw.squeeze(0));
         assertTrue(one.sameStructure(s.params()));
+    }
+
+    // ---- validation gaps, the state's copy and its Cholesky factor ----
+
+    @Test
+    void nelbo_factorWithAZeroOrNanEntry_throwsNamingIt() {
+        Gaussians.DenseTarget target = Gaussians.denseTarget(m, MEAN2, COV2);
+        LogProbFn<Gaussians.DenseTarget> lp = Gaussians.denseLogProb();
+        TensorTree mean = Gaussians.vectorTree(m, 0, 0);
+        String zero =
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        DenseVi.nelbo(
+                                                lp,
+                                                mean,
+                                                m.create(new double[] {1, 0.5, 0}),
+                                                target,
+                                                1,
+                                                1))
+                        .getMessage();
+        assertTrue(zero.contains("lFactor must have a non-zero diagonal"), zero);
+        String nan =
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        DenseVi.nelbo(
+                                                lp,
+                                                mean,
+                                                m.create(new double[] {1, Double.NaN, 1}),
+                                                target,
+                                                1,
+                                                1))
+                        .getMessage();
+        assertEquals("lFactor must be finite, got NaN at flat index 2", nan);
+    }
+
+    @Test
+    void init_nanInParams_throwsNamingTheLeafAtStepZero() {
+        DenseVi<Gaussians.DenseTarget> t =
+                DenseVi.builder(Gaussians.denseLogProb(), Adam.of(LR)).build();
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> t.init(Gaussians.vectorTree(m, 0, Double.POSITIVE_INFINITY, 0)));
+        assertTrue(e.getMessage().startsWith("params must be finite"), e.getMessage());
+        assertTrue(e.getMessage().contains("leaf 'a'"), e.getMessage());
+        assertTrue(e.getMessage().contains("step 0"), e.getMessage());
+    }
+
+    @Test
+    void update_nanNelbo_isReportedAsNelboWithTheStep() {
+        Gaussians.DenseTarget target = Gaussians.denseTarget(m, MEAN2, COV2);
+        LogProbFn<Gaussians.DenseTarget> nan =
+                (p, b) -> LogProb.of(p.get("a").sum().mul(Double.NaN));
+        DenseVi<Gaussians.DenseTarget> good =
+                DenseVi.builder(Gaussians.denseLogProb(), Adam.of(LR)).build();
+        DenseVi<Gaussians.DenseTarget> bad = DenseVi.builder(nan, Adam.of(LR)).build();
+        DenseViState s = good.init(Gaussians.vectorTree(m, 0, 0));
+        s = good.updateInPlace(s, target).state();
+        s = good.updateInPlace(s, target).state();
+        DenseViState fixed = s;
+        List<double[]> before = s.arrays().stream().map(Gaussians::values).toList();
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class, () -> bad.updateInPlace(fixed, target));
+        assertTrue(e.getMessage().startsWith("nelbo must be finite, got NaN"), e.getMessage());
+        assertTrue(e.getMessage().contains("step 2"), e.getMessage());
+        for (int i = 0; i < before.size(); i++) {
+            assertArrayEquals(before.get(i), values(s.arrays().get(i)), 0.0, "array " + i);
+        }
+    }
+
+    @Test
+    void copy_hasEqualValuesInIndependentArrays() {
+        Gaussians.DenseTarget target = Gaussians.denseTarget(m, MEAN2, COV2);
+        DenseVi<Gaussians.DenseTarget> t =
+                DenseVi.builder(Gaussians.denseLogProb(), Adam.of(LR)).initL(0.6).build();
+        DenseViState s =
+                t.updateInPlace(t.init(Gaussians.vectorTree(m, 0.2, -0.1)), target).state();
+        DenseViState c = s.copy();
+        assertEquals(s.step(), c.step());
+        assertEquals(s.arrays().size(), c.arrays().size());
+        for (int i = 0; i < s.arrays().size(); i++) {
+            assertTrue(s.arrays().get(i) != c.arrays().get(i), "array " + i + " is shared");
+            assertArrayEquals(values(s.arrays().get(i)), values(c.arrays().get(i)), 0.0);
+        }
+        List<double[]> before = s.arrays().stream().map(Gaussians::values).toList();
+        c.arrays().forEach(a -> a.muli(0));
+        for (int i = 0; i < before.size(); i++) {
+            assertArrayEquals(before.get(i), values(s.arrays().get(i)), 0.0, "array " + i);
+        }
+    }
+
+    @Test
+    void covarianceCholesky_flipsNegativeColumnsAndKeepsTheCovariance() {
+        double[][] l = {{2, 0, 0}, {0.5, -1, 0}, {-1, 0.25, -3}};
+        DenseViState s =
+                DenseVi.builder(Gaussians.denseLogProb(), Adam.of(LR))
+                        .initL(m.create(l))
+                        .build()
+                        .init(Gaussians.vectorTree(m, 0, 0, 0));
+        double[][] expected = {{2, 0, 0}, {0.5, 1, 0}, {-1, -0.25, 3}};
+        assertMatrixEquals(expected, Gaussians.matrix(s.covarianceCholesky()), 0.0);
+        assertMatrixEquals(Gaussians.llt(l), Gaussians.matrix(s.covariance()), 1e-12);
+        assertTrue(s.mean() == s.params());
     }
 }

@@ -544,7 +544,7 @@ class DiagViTest {
         DiagViState s = t.init(Gaussians.tree(m, 1, -2, 3));
         Engine.getInstance().setRandomSeed(8);
         int n = 20000;
-        TensorTree draws = DiagVi.sample(s, n);
+        TensorTree draws = s.sample(n);
         assertEquals(new Shape(n, 2, 1), draws.get("a").getShape());
         assertEquals(new Shape(n, 1, 1), draws.get("b").getShape());
         double[] mean = {1, -2, 3};
@@ -564,7 +564,118 @@ class DiagViTest {
             assertEquals(mean[i], mu, 4 * sd[i] / Math.sqrt(n), "mean " + i);
             assertEquals(sd[i], sdHat, 4 * sd[i] / Math.sqrt(2.0 * n), "sd " + i);
         }
-        TensorTree one = DiagVi.sample(s);
+        TensorTree one = s.sample(1).map(draw -> draw.squeeze(0));
         assertTrue(one.sameStructure(s.params()));
+    }
+
+    // ---- validation gaps and the state's copy ----
+
+    @Test
+    void nelbo_nonPositiveSd_throwsNamingTheLeafAndValue() {
+        LogProbFn<Gaussians.DiagTarget> lp = Gaussians.diagLogProb();
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> DiagVi.nelbo(lp, zeros(), Gaussians.tree(m, 1, -1, 1), target, 1, 1));
+        assertEquals(
+                "sdDiag leaf 'a' must be positive and finite, got -1.0 at flat index 1",
+                e.getMessage());
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> DiagVi.nelbo(lp, zeros(), Gaussians.tree(m, 1, 1, 0), target, 1, 1));
+        assertTrue(e.getMessage().contains("sdDiag leaf 'b'"), e.getMessage());
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                DiagVi.nelbo(
+                                        lp,
+                                        zeros(),
+                                        Gaussians.tree(m, Double.NaN, 1, 1),
+                                        target,
+                                        1,
+                                        1));
+        assertTrue(e.getMessage().contains("got NaN"), e.getMessage());
+    }
+
+    @Test
+    void init_nanInParams_throwsNamingTheLeafAtStepZero() {
+        DiagVi<Gaussians.DiagTarget> t =
+                DiagVi.builder(Gaussians.diagLogProb(), Adam.of(LR)).build();
+        int before = m.getManagedArrays().size();
+        TensorTree params = Gaussians.tree(m, 0, 0, Double.NaN);
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> t.init(params));
+        assertTrue(e.getMessage().startsWith("params must be finite"), e.getMessage());
+        assertTrue(e.getMessage().contains("leaf 'b'"), e.getMessage());
+        assertTrue(e.getMessage().contains("step 0"), e.getMessage());
+        assertEquals(before + 2, m.getManagedArrays().size(), "init leaves only the params");
+    }
+
+    @Test
+    void update_nanNelbo_isReportedAsNelboWithTheStep() {
+        LogProbFn<Gaussians.DiagTarget> nan =
+                (p, b) -> LogProb.of(p.get("b").sum().mul(Double.NaN));
+        DiagVi<Gaussians.DiagTarget> good =
+                DiagVi.builder(Gaussians.diagLogProb(), Adam.of(LR)).build();
+        DiagVi<Gaussians.DiagTarget> bad = DiagVi.builder(nan, Adam.of(LR)).build();
+        DiagViState s = good.updateInPlace(good.init(zeros()), target).state();
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> bad.updateInPlace(s, target));
+        assertTrue(e.getMessage().startsWith("nelbo must be finite, got NaN"), e.getMessage());
+        assertTrue(e.getMessage().contains("step 1"), e.getMessage());
+        assertTrue(!e.getMessage().contains("log probability"), e.getMessage());
+    }
+
+    @Test
+    void update_nanGradient_throwsNamingTheLeafAndLeavesStateUnchanged() {
+        // sqrt(x - x) is 0 with a NaN derivative (inf - inf): a finite NELBO, a NaN gradient
+        LogProbFn<Gaussians.DiagTarget> lp =
+                (p, b) -> LogProb.of(p.get("b").sub(p.get("b")).sum().sqrt());
+        DiagVi<Gaussians.DiagTarget> t = DiagVi.builder(lp, Adam.of(LR)).build();
+        DiagViState s = t.init(zeros());
+        List<double[]> before = s.arrays().stream().map(Gaussians::values).toList();
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> t.updateInPlace(s, target));
+        assertTrue(e.getMessage().startsWith("nelbo gradient must be finite"), e.getMessage());
+        assertTrue(e.getMessage().contains("leaf 'mean/b'"), e.getMessage());
+        assertTrue(e.getMessage().contains("step 0"), e.getMessage());
+        for (int i = 0; i < before.size(); i++) {
+            assertArrayEquals(before.get(i), values(s.arrays().get(i)), 0.0, "array " + i);
+        }
+    }
+
+    @Test
+    void copy_hasEqualValuesInIndependentArrays() {
+        DiagVi<Gaussians.DiagTarget> t =
+                DiagVi.builder(Gaussians.diagLogProb(), Adam.of(LR)).initLogSds(-0.3).build();
+        DiagViState s = t.updateInPlace(t.init(Gaussians.tree(m, 0.1, 0.2, 0.3)), target).state();
+        DiagViState c = s.copy();
+        assertEquals(s.step(), c.step());
+        assertEquals(s.arrays().size(), c.arrays().size());
+        for (int i = 0; i < s.arrays().size(); i++) {
+            assertTrue(s.arrays().get(i) != c.arrays().get(i), "array " + i + " is shared");
+            assertArrayEquals(values(s.arrays().get(i)), values(c.arrays().get(i)), 0.0);
+        }
+        List<double[]> before = s.arrays().stream().map(Gaussians::values).toList();
+        c.arrays().forEach(a -> a.muli(0));
+        for (int i = 0; i < before.size(); i++) {
+            assertArrayEquals(before.get(i), values(s.arrays().get(i)), 0.0, "array " + i);
+        }
+    }
+
+    @Test
+    void varianceDiag_isExpOfTwiceTheLogSd() {
+        DiagVi<Gaussians.DiagTarget> t =
+                DiagVi.builder(Gaussians.diagLogProb(), Adam.of(LR))
+                        .initLogSds(Gaussians.tree(m, -1, 0.5, 2))
+                        .build();
+        DiagViState s = t.init(zeros());
+        assertArrayEquals(
+                new double[] {Math.exp(-2), Math.exp(1), Math.exp(4)},
+                values(s.varianceDiag()),
+                1e-12);
+        assertTrue(s.mean() == s.params());
     }
 }

@@ -47,7 +47,7 @@ final class EkfMethods {
                                         .initSds(PRIOR_SD)
                                         .build(),
                         s -> ((DiagEkfState) s).logLikelihood(),
-                        (s, n) -> DiagEkf.sample((DiagEkfState) s, n)),
+                        (s, n) -> ((DiagEkfState) s).sample(n)),
                 method(
                         "ekf-dense",
                         "extended Kalman filter, dense covariance over all 1251 parameters",
@@ -57,7 +57,7 @@ final class EkfMethods {
                                         .initCov(PRIOR_SD * PRIOR_SD)
                                         .build(),
                         s -> ((DenseEkfState) s).logLikelihood(),
-                        (s, n) -> DenseEkf.sample((DenseEkfState) s, n)));
+                        (s, n) -> ((DenseEkfState) s).sample(n)));
     }
 
     private static <S extends State> QuickStartMethod method(

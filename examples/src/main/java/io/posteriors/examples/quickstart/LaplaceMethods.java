@@ -121,7 +121,7 @@ final class LaplaceMethods {
                         .build();
         DiagLaplaceState state = pass(t, t.init(map), problem, out);
         printSpread(state.precDiag(), out);
-        return temperature -> split(DiagFisher.sample(state, SAMPLES, temperature), null);
+        return temperature -> split(state.sample(SAMPLES, temperature), null);
     }
 
     private static Sampler diagGgn(Problem problem, TensorTree map, PrintStream out) {
@@ -131,7 +131,7 @@ final class LaplaceMethods {
                         .build();
         DiagLaplaceState state = pass(t, t.init(map), problem, out);
         printSpread(state.precDiag(), out);
-        return temperature -> split(DiagGgn.sample(state, SAMPLES, temperature), null);
+        return temperature -> split(state.sample(SAMPLES, temperature), null);
     }
 
     /**
@@ -155,7 +155,7 @@ final class LaplaceMethods {
         Transform<DenseLaplaceState, Batch> t =
                 DenseFisher.builder(headLogLik).perSample(true).initPrec(PRIOR_PRECISION).build();
         DenseLaplaceState state = pass(t, t.init(head), problem, out);
-        return temperature -> split(DenseFisher.sample(state, SAMPLES, temperature), map);
+        return temperature -> split(state.sample(SAMPLES, temperature), map);
     }
 
     private static Sampler denseGgn(Problem problem, TensorTree map, PrintStream out) {
@@ -167,7 +167,7 @@ final class LaplaceMethods {
                         .initPrec(PRIOR_PRECISION)
                         .build();
         DenseLaplaceState state = pass(t, t.init(head), problem, out);
-        return temperature -> split(DenseGgn.sample(state, SAMPLES, temperature), map);
+        return temperature -> split(state.sample(SAMPLES, temperature), map);
     }
 
     private static Sampler denseHessian(Problem problem, TensorTree map, PrintStream out) {
@@ -181,7 +181,7 @@ final class LaplaceMethods {
                         .initPrec(PRIOR_PRECISION)
                         .build();
         DenseLaplaceState state = pass(t, t.init(head), problem, out);
-        return temperature -> split(DenseHessian.sample(state, SAMPLES, temperature), map);
+        return temperature -> split(state.sample(SAMPLES, temperature), map);
     }
 
     /** Makes one pass over the batches, accumulating the precision in place. */

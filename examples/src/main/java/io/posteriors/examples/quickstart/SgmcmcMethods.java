@@ -4,7 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import io.posteriors.State;
 import io.posteriors.TensorTree;
+import io.posteriors.Trace;
+import io.posteriors.TraceResult;
 import io.posteriors.Transform;
+import io.posteriors.examples.common.Progress;
 import io.posteriors.sgmcmc.Baoa;
 import io.posteriors.sgmcmc.BaoaState;
 import io.posteriors.sgmcmc.Sghmc;
@@ -13,8 +16,6 @@ import io.posteriors.sgmcmc.Sgld;
 import io.posteriors.sgmcmc.SgldState;
 import io.posteriors.sgmcmc.Sgnht;
 import io.posteriors.sgmcmc.SgnhtState;
-import io.posteriors.sgmcmc.Trace;
-import io.posteriors.sgmcmc.TraceResult;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -129,7 +130,7 @@ final class SgmcmcMethods {
                         .burnIn(burnIn)
                         .thin(thin)
                         .scalar("logPosterior", logPosterior)
-                        .progressBar(out)
+                        .listener(Progress.trace(out, "sampling"))
                         .build();
         out.printf(
                 "%d updates (%d epochs), burn-in %d, keeping every %d-th state%n",

@@ -114,7 +114,7 @@ final class ViMethods {
                     "q's sd per parameter: from %.4f to %.4f%n",
                     Scalars.value(min), Scalars.value(max));
         }
-        return new Fitted(state.params(), split(DiagVi.sample(state, SAMPLES), null));
+        return new Fitted(state.params(), split(state.sample(SAMPLES), null));
     }
 
     /**
@@ -152,7 +152,7 @@ final class ViMethods {
                     "q's sd per parameter: from %.4f to %.4f%n",
                     Math.sqrt(Scalars.value(min)), Math.sqrt(Scalars.value(max)));
         }
-        return new Fitted(map.merge(state.params()), split(DenseVi.sample(state, SAMPLES), map));
+        return new Fitted(map.merge(state.params()), split(state.sample(SAMPLES), map));
     }
 
     /** Runs the epochs in place, printing the mean NELBO of each. */

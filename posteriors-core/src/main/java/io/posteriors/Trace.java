@@ -1,18 +1,10 @@
-package io.posteriors.sgmcmc;
+package io.posteriors;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.posteriors.Checks;
-import io.posteriors.State;
-import io.posteriors.Step;
-import io.posteriors.StreamingMoments;
-import io.posteriors.TensorTree;
-import io.posteriors.Transform;
-import io.posteriors.internal.Scoped;
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -21,16 +13,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Runs a transform for a number of steps over batches and collects what SG-MCMC users otherwise
  * write by hand: burn-in, thinning, the kept samples (stacked trees) or only their streaming mean
  * and covariance, scalar summaries and chosen coordinates for diagnostics, for one chain or several
- * independent chains, with a progress bar on long runs.
+ * independent chains, reporting progress to a {@link TraceListener}. It works for any {@link
+ * Transform}: SG-MCMC samplers, but also VI or optimisation runs whose iterates are to be kept.
  *
  * <p>Each chain starts from {@code transform.init(params)} and is advanced with {@link
  * Transform#updateInPlace}, so memory stays flat whatever the number of steps; the aux of every
@@ -38,6 +27,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * {@code (s − burnIn)} is a multiple of {@code thin}, so each chain keeps {@code (steps − burnIn) /
  * thin} samples (rounded down). Chains run one after the other, each reading the batches from the
  * start and cycling through them as often as needed.
+ *
+ * <p>{@link TraceResult#posterior()} hands the kept samples over as a {@link SamplePosterior}.
  *
  * <pre>{@code
  * Trace<SghmcState, Batch> trace =
@@ -58,9 +49,6 @@ import me.tongfei.progressbar.ProgressBarStyle;
  */
 public final class Trace<S extends State, B> {
 
-    /** The number of updates from which {@link Builder#progressBar(boolean)} is on by default. */
-    public static final long PROGRESS_BAR_MIN_STEPS = 10_000;
-
     private final Transform<S, B> transform;
     private final long steps;
     private final long burnIn;
@@ -69,8 +57,7 @@ public final class Trace<S extends State, B> {
     private final Boolean fullCovariance;
     private final Map<String, Function<? super S, NDArray>> scalars;
     private final long[] coordinates;
-    private final Boolean progressBar;
-    private final PrintStream progressOut;
+    private final TraceListener listener;
 
     private Trace(Builder<S, B> b) {
         this.transform = b.transform;
@@ -81,8 +68,7 @@ public final class Trace<S extends State, B> {
         this.fullCovariance = b.fullCovariance;
         this.scalars = Map.copyOf(b.scalars);
         this.coordinates = b.coordinates.clone();
-        this.progressBar = b.progressBar;
-        this.progressOut = b.progressOut;
+        this.listener = b.listener;
     }
 
     /**
@@ -116,8 +102,7 @@ public final class Trace<S extends State, B> {
         private Boolean fullCovariance;
         private final Map<String, Function<? super S, NDArray>> scalars = new LinkedHashMap<>();
         private long[] coordinates = new long[0];
-        private Boolean progressBar;
-        private PrintStream progressOut;
+        private TraceListener listener = new TraceListener() {};
 
         private Builder(Transform<S, B> transform, long steps) {
             this.transform = Checks.notNull(transform, "transform");
@@ -213,27 +198,15 @@ public final class Trace<S extends State, B> {
         }
 
         /**
-         * Shows or hides the progress bar. By default it is shown on standard error when the run
-         * has at least {@link #PROGRESS_BAR_MIN_STEPS} updates in all and a console is attached.
+         * Reports the progress of the run to {@code listener} (default: none). A progress bar is a
+         * listener; see {@code docs/trace.md}.
          *
-         * @param show whether to show it
+         * @param listener the listener
          * @return this builder
+         * @throws NullPointerException when {@code listener} is null
          */
-        public Builder<S, B> progressBar(boolean show) {
-            this.progressBar = show;
-            return this;
-        }
-
-        /**
-         * Shows the progress bar on {@code out}, whatever the length of the run.
-         *
-         * @param out where the bar is drawn
-         * @return this builder
-         * @throws NullPointerException when {@code out} is null
-         */
-        public Builder<S, B> progressBar(PrintStream out) {
-            this.progressOut = Checks.notNull(out, "out");
-            this.progressBar = true;
+        public Builder<S, B> listener(TraceListener listener) {
+            this.listener = Checks.notNull(listener, "listener");
             return this;
         }
 
@@ -313,15 +286,20 @@ public final class Trace<S extends State, B> {
         NDManager manager = first.manager();
         Buffers buffers = new Buffers(manager, first, chains, kept);
         List<S> finals = new ArrayList<>();
-        long total = steps * chains;
-        try (ProgressBar bar = progressBar(total)) {
+        boolean completed = false;
+        listener.onStart(chains, steps);
+        try {
             for (int c = 0; c < chains; c++) {
-                finals.add(runChain(c, inits.get(c), batches, buffers, bar));
+                finals.add(runChain(c, inits.get(c), batches, buffers));
+                listener.onChainDone(c);
             }
+            completed = true;
         } catch (RuntimeException | Error e) {
             finals.forEach(State::close);
             buffers.close();
             throw e;
+        } finally {
+            listener.onEnd(completed);
         }
         Map<String, double[][]> scalarValues;
         double[][][] coordinateValues;
@@ -345,8 +323,7 @@ public final class Trace<S extends State, B> {
                 finals);
     }
 
-    private S runChain(
-            int chain, TensorTree init, Iterable<B> batches, Buffers buffers, ProgressBar bar) {
+    private S runChain(int chain, TensorTree init, Iterable<B> batches, Buffers buffers) {
         S state = transform.init(init);
         try {
             Iterator<B> it = batches.iterator();
@@ -361,34 +338,13 @@ public final class Trace<S extends State, B> {
                 if (s > burnIn && (s - burnIn) % thin == 0) {
                     buffers.record(chain, keptSoFar++, state);
                 }
-                if (bar != null && (s % 100 == 0 || s == steps)) {
-                    bar.stepTo(chain * steps + s);
-                }
+                listener.onStep(chain, s);
             }
             return state;
         } catch (RuntimeException | Error e) {
             state.close();
             throw e;
         }
-    }
-
-    private ProgressBar progressBar(long total) {
-        boolean show =
-                progressBar != null
-                        ? progressBar
-                        : total >= PROGRESS_BAR_MIN_STEPS && System.console() != null;
-        if (!show) {
-            return null;
-        }
-        PrintStream out = progressOut != null ? progressOut : System.err;
-        return new ProgressBarBuilder()
-                .setTaskName("sampling")
-                .setInitialMax(total)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new ConsoleProgressBarConsumer(out, 100))
-                .setUpdateIntervalMillis(500)
-                .showSpeed()
-                .build();
     }
 
     /** The arrays a run fills, on the manager of the first initial tree. */
@@ -441,7 +397,7 @@ public final class Trace<S extends State, B> {
 
         void record(int chain, long i, S state) {
             TensorTree p = state.params();
-            Scoped.run(
+            Scopes.run(
                     () -> {
                         NDIndex at = new NDIndex("{}, {}", chain, i);
                         if (samples != null) {

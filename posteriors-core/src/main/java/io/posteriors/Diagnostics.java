@@ -1,6 +1,5 @@
-package io.posteriors.sgmcmc;
+package io.posteriors;
 
-import io.posteriors.Checks;
 import java.util.Arrays;
 import org.apache.commons.math3.complex.Complex;
 import org.apache.commons.math3.stat.descriptive.moment.Mean;

@@ -1,19 +1,18 @@
-package io.posteriors.sgmcmc;
+package io.posteriors;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import io.posteriors.Checks;
-import io.posteriors.State;
-import io.posteriors.StreamingMoments;
-import io.posteriors.TensorTree;
+import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
- * What a {@link Trace} run collected: the kept samples as stacked trees, their streaming moments,
- * scalar and coordinate traces with their diagnostics, and the final state of every chain.
+ * What a {@link Trace} run collected: the kept samples as stacked trees (and as a {@link
+ * SamplePosterior}), their streaming moments, scalar and coordinate traces with their diagnostics,
+ * and the final state of every chain.
  *
  * <p>The result owns its arrays and the final states: {@link #close()} frees them all, so copy what
  * must outlive it.
@@ -82,6 +81,44 @@ public final class TraceResult<S extends State> implements AutoCloseable {
                     "samples were not kept; build the trace with keepSamples(true)");
         }
         return samples;
+    }
+
+    /**
+     * Returns the kept samples of every chain, pooled, as a sample posterior: {@code chains *
+     * keptPerChain} samples, chain by chain. The posterior holds copies and belongs to the caller,
+     * so it outlives this result.
+     *
+     * @return a new posterior, on the samples' manager
+     * @throws IllegalStateException when the trace was built with {@code keepSamples(false)}
+     */
+    public SamplePosterior posterior() {
+        TensorTree stacked = samples();
+        try (TensorTree pooled = Scopes.tree(() -> stacked.map(a -> a.reshape(pooled(a))))) {
+            return SamplePosterior.ofStacked(pooled);
+        }
+    }
+
+    /** The shape of a leaf of the samples with the chain and sample dimensions merged. */
+    private Shape pooled(NDArray leaf) {
+        return new Shape(chains * kept).addAll(leaf.getShape().slice(2));
+    }
+
+    /**
+     * Returns the kept samples of one chain as a sample posterior, which holds copies and belongs
+     * to the caller.
+     *
+     * @param chain the chain, {@code 0 <= chain < chains()}
+     * @return a new posterior of {@code keptPerChain} samples, on the samples' manager
+     * @throws IllegalStateException when the trace was built with {@code keepSamples(false)}
+     * @throws IndexOutOfBoundsException when {@code chain} is out of range
+     */
+    public SamplePosterior posterior(int chain) {
+        TensorTree stacked = samples();
+        Objects.checkIndex(chain, chains);
+        try (TensorTree one =
+                Scopes.tree(() -> stacked.map(a -> a.get(new NDIndex("{}", chain))))) {
+            return SamplePosterior.ofStacked(one);
+        }
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.posteriors.sgmcmc;
+package io.posteriors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,0 +1,2 @@
+/** Helpers the examples share: progress bars over the library's listener hooks. */
+package io.posteriors.examples.common;
