@@ -220,12 +220,12 @@ final class Codec {
         List<Object> names = new ArrayList<>();
         tree.forEach(
                 (name, a) -> {
-                    if (!SafetensorsFormat.validSegment(name)) {
+                    if (!SafetensorsFormat.validName(name)) {
                         throw new IllegalArgumentException(
                                 Checks.format(
-                                        "leaf '%s' of field '%s' cannot be saved: leaf names are 1"
-                                                + " to 256 characters from A-Z a-z 0-9 _ . - [ ]"
-                                                + " $, not . or ..",
+                                        "leaf '%s' of field '%s' cannot be saved: leaf names are"
+                                                + " /-separated parts of 1 to 256 characters from"
+                                                + " A-Z a-z 0-9 _ . - [ ] $, none of them . or ..",
                                         Json.printable(name), display(path)));
                     }
                     names.add(name);
@@ -433,7 +433,7 @@ final class Codec {
             List<String> names = new ArrayList<>();
             long samples = -1;
             for (Object o : leaves) {
-                if (!(o instanceof String name) || !SafetensorsFormat.validSegment(name)) {
+                if (!(o instanceof String name) || !SafetensorsFormat.validName(name)) {
                     throw fail(
                             Problem.NAME,
                             "field '%s' has a leaf name that is not allowed: %s",

@@ -127,6 +127,29 @@ class PosteriorFilesTest {
     }
 
     @Test
+    void save_nestedLeafNames_roundTripAndPathTricksAreRefused() throws IOException {
+        Map<String, NDArray> leaves = new LinkedHashMap<>();
+        leaves.put("mean/weight", manager.arange(4f).reshape(2, 2));
+        leaves.put("logSd/weight", manager.ones(new Shape(2, 2)));
+        TensorTree tree = TensorTree.of(leaves);
+        Path f = dir.resolve("nested.safetensors");
+        PosteriorFiles.save(f, tree);
+        TensorTree back = PosteriorFiles.load(f, TensorTree.class, manager);
+        assertEquals(List.of("mean/weight", "logSd/weight"), back.names());
+        assertSameBits(tree, back, "nested tree");
+        for (String bad : List.of("a//b", "a/../b", "/a", "a/")) {
+            IllegalArgumentException e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () ->
+                                    PosteriorFiles.save(
+                                            dir.resolve("bad"),
+                                            TensorTree.of(bad, manager.ones(new Shape(1)))));
+            assertTrue(e.getMessage().contains("cannot be saved"), e.getMessage());
+        }
+    }
+
+    @Test
     void save_nonContiguousView_savesItsLogicalValues() throws IOException {
         NDArray a = manager.arange(6f).reshape(2, 3);
         NDArray t = a.transpose();
