@@ -5,10 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export OPT_OUT_TRACKING=true
 if [ ! -f posteriors-core/target/posteriors-core-0.1.0-SNAPSHOT.jar ] || [ ! -f examples/target/examples-0.1.0-SNAPSHOT.jar ]; then
-  mvn -q -B -ntp install -DskipTests
+  mvn -q -B -ntp -Dstyle.color=never install -DskipTests -Dinvoker.skip=true -Dmaven.javadoc.skip=true -Dmaven.source.skip=true
 fi
 cp_file=$(mktemp)
-mvn -q -B -ntp -pl examples dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
+mvn -q -B -ntp -Dstyle.color=never -pl examples dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
 CP="examples/target/classes:$(cat "$cp_file")"
 rm -f "$cp_file"
 startup=$(mktemp --suffix=.jsh)

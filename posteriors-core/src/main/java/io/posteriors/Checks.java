@@ -223,7 +223,7 @@ public final class Checks {
                                     + " sum over the batch, or use a per-sample method",
                             what, value.getShape(), step));
         }
-        double d = value.toType(DataType.FLOAT64, false).getDouble();
+        double d = Scalars.value(value);
         if (!Double.isFinite(d)) {
             throw new IllegalArgumentException(
                     format(

@@ -182,6 +182,48 @@ public final class FunctionalModel {
         return null;
     }
 
+    /**
+     * Returns the weight and bias names ({@code {weight, bias}}, bias null when absent) of the
+     * {@code Linear} layers that {@link #forwardWithProbes} would probe, in forward order, or null
+     * when the block holds a layer with parameters that the probed forward does not cover.
+     *
+     * @return the layers, or null
+     */
+    List<String[]> linearLayers() {
+        List<String[]> out = new java.util.ArrayList<>();
+        return linearLayers(block, out) ? out : null;
+    }
+
+    private boolean linearLayers(Block b, List<String[]> out) {
+        if (b instanceof SequentialBlock seq) {
+            for (Block child : seq.getChildren().values()) {
+                if (!linearLayers(child, out)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (b instanceof Linear) {
+            String w = null;
+            String bias = null;
+            for (Pair<String, Parameter> p : b.getDirectParameters()) {
+                if ("weight".equals(p.getKey())) {
+                    w = names.get(p.getValue());
+                } else if ("bias".equals(p.getKey())) {
+                    bias = names.get(p.getValue());
+                } else {
+                    return false;
+                }
+            }
+            if (w == null) {
+                return false;
+            }
+            out.add(new String[] {w, bias});
+            return true;
+        }
+        return b.getParameters().isEmpty();
+    }
+
     /** A parameter store that hands out the arrays of a tree instead of the block's own. */
     private final class TreeStore extends ParameterStore {
         private final TensorTree params;

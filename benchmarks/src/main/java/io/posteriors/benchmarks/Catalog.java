@@ -47,6 +47,7 @@ final class Catalog {
     static final String SGD_SMALL = "sgd-small";
     static final String SGD_GAUSS = "sgd-gauss-2d";
     static final String GRAD_MLP = "grad-mlp";
+    static final String FORWARD_MLP = "forward-mlp";
 
     static List<Spec> all() {
         long mlp = ClassificationProblem.mlpParams();
@@ -163,6 +164,154 @@ final class Catalog {
                         null,
                         null,
                         null));
+        // predictive
+        s.add(
+                spec(
+                        FORWARD_MLP,
+                        "",
+                        PredictiveBenchmarks.ForwardMlp.class,
+                        "call",
+                        FORWARD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "one forward pass of the batch (the predictives' baseline)",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "predictive-mc-mlp",
+                        "",
+                        PredictiveBenchmarks.MonteCarloMlp.class,
+                        "call",
+                        FORWARD_MLP,
+                        mlp,
+                        b,
+                        mlpData
+                                + "Predictive.monteCarlo, 32 samples of a diagonal Gaussian (sd 0.01)",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "predictive-linearised-last-layer-mlp",
+                        "",
+                        PredictiveBenchmarks.LinearisedLastLayerMlp.class,
+                        "call",
+                        FORWARD_MLP,
+                        mlp,
+                        b,
+                        mlpData
+                                + "Predictive.linearised (probit, 32 output samples), diagonal"
+                                + " Gaussian on the last layer (2570 parameters)",
+                        null,
+                        null,
+                        null));
+        // persistence: each against writing or reading the same bytes raw
+        s.add(
+                spec(
+                        "raw-write-tree-mlp",
+                        "",
+                        PersistenceBenchmarks.RawWriteTreeMlp.class,
+                        "call",
+                        "raw-write-tree-mlp",
+                        mlp,
+                        0,
+                        "MLP 784-256-256-10, raw little-endian float bytes of the parameter tree to a file, forced to disk (baseline)",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "save-tree-mlp",
+                        "",
+                        PersistenceBenchmarks.SaveTreeMlp.class,
+                        "call",
+                        "raw-write-tree-mlp",
+                        mlp,
+                        0,
+                        "MLP 784-256-256-10, PosteriorFiles.save of the parameter tree (header, CRC32C, atomic move)",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "raw-read-tree-mlp",
+                        "",
+                        PersistenceBenchmarks.RawReadTreeMlp.class,
+                        "call",
+                        "raw-read-tree-mlp",
+                        mlp,
+                        0,
+                        "MLP 784-256-256-10, raw bytes of the parameter tree read into direct buffers (baseline)",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "load-tree-mlp",
+                        "",
+                        PersistenceBenchmarks.LoadTreeMlp.class,
+                        "call",
+                        "raw-read-tree-mlp",
+                        mlp,
+                        0,
+                        "MLP 784-256-256-10, PosteriorFiles.load of the parameter tree (all checks)",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "raw-write-state-mlp",
+                        "",
+                        PersistenceBenchmarks.RawWriteStateMlp.class,
+                        "call",
+                        "raw-write-state-mlp",
+                        mlp,
+                        0,
+                        "MLP 784-256-256-10, raw bytes of an Optimize state (params + momentum) to a file (baseline)",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "save-state-mlp",
+                        "",
+                        PersistenceBenchmarks.SaveStateMlp.class,
+                        "call",
+                        "raw-write-state-mlp",
+                        mlp,
+                        0,
+                        "MLP 784-256-256-10, PosteriorFiles.save of an Optimize state with Sgd momentum",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "raw-read-state-mlp",
+                        "",
+                        PersistenceBenchmarks.RawReadStateMlp.class,
+                        "call",
+                        "raw-read-state-mlp",
+                        mlp,
+                        0,
+                        "MLP 784-256-256-10, raw bytes of the state read into direct buffers (baseline)",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "load-state-mlp",
+                        "",
+                        PersistenceBenchmarks.LoadStateMlp.class,
+                        "call",
+                        "raw-read-state-mlp",
+                        mlp,
+                        0,
+                        "MLP 784-256-256-10, PosteriorFiles.load of the Optimize state",
+                        null,
+                        null,
+                        null));
         // sgmcmc
         s.add(
                 spec(
@@ -246,6 +395,47 @@ final class Catalog {
                         mlp,
                         b,
                         mlpData + "DiagGgn of the summed log lik, one batch per" + " update",
+                        null,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "laplace-kfac-ggn-mlp",
+                        "",
+                        LaplaceBenchmarks.KfacGgnMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "KfacGgn of the summed log lik, one batch per update",
+                        3.0,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "laplace-kfac-fisher-mlp",
+                        "",
+                        LaplaceBenchmarks.KfacFisherMlp.class,
+                        "step",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData + "KfacFisher of the summed log lik, one batch per update",
+                        3.0,
+                        null,
+                        null));
+        s.add(
+                spec(
+                        "laplace-evidence-tune-mlp",
+                        "",
+                        LaplaceBenchmarks.EvidenceTuneMlp.class,
+                        "call",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData
+                                + "Evidence.tunePrior(KFAC GGN state, PER_LEAF) after a full pass,"
+                                + " one call",
                         null,
                         null,
                         null));

@@ -146,6 +146,36 @@ public record DiagFisher<B>(
         }
 
         /**
+         * Sets the prior to a previous fit's posterior, for continual learning: the initial
+         * precision becomes {@code previous.precDiag() / temperature}, the precision of {@code
+         * N(μ_prev, T Σ_prev)}. Pair it with a log posterior whose log prior is {@code p ->
+         * previous.logProb(p, temperature)} (centred at the previous mean) when fitting the next
+         * task's MAP. The scaled copy is made now, on the previous state's manager.
+         *
+         * @param previous the previous task's diagonal Laplace posterior
+         * @param temperature T, the temperature the previous posterior is used at; positive
+         * @return this builder
+         * @throws IllegalArgumentException when the temperature is not positive or a precision
+         *     entry is negative or not finite
+         */
+        public Builder<B> prior(DiagLaplaceState previous, double temperature) {
+            Checks.open(Checks.notNull(previous, "previous"));
+            Checks.positive(temperature, "temperature");
+            TensorTree scaled =
+                    io.posteriors.Scopes.call(
+                            previous.params().manager(),
+                            () ->
+                                    previous.precDiag()
+                                            .map(
+                                                    p ->
+                                                            p.div(
+                                                                    io.posteriors.Scalars.like(
+                                                                            p, temperature))),
+                            TensorTree::leaves);
+            return initPrecDiag(scaled);
+        }
+
+        /**
          * Builds the transform.
          *
          * @return the transform

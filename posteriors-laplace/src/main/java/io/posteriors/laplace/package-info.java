@@ -11,6 +11,10 @@
  * is a record of its options, filled by its builder. The states are Gaussian posteriors ({@link
  * io.posteriors.DiagGaussianPosterior}, {@link io.posteriors.DenseGaussianPosterior}): they sample
  * and evaluate their log density at a temperature that scales the covariance (T = 1 the Laplace
- * posterior, T = 0 the mean). See {@code docs/laplace.md}.
+ * posterior, T = 0 the mean). {@link io.posteriors.laplace.KfacGgn} and {@link
+ * io.posteriors.laplace.KfacFisher} keep Kronecker factors per {@code Linear} layer in a {@link
+ * io.posteriors.laplace.KfacLaplaceState}; {@link io.posteriors.laplace.Evidence} gives the Laplace
+ * evidence and tunes the prior precision; {@link io.posteriors.laplace.Subnetwork} restricts any of
+ * them to part of the network. See {@code docs/laplace.md}.
  */
 package io.posteriors.laplace;

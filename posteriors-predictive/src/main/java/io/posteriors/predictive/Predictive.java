@@ -293,7 +293,7 @@ public record Predictive(
         for (NDList batch : batches) {
             try (Prediction.Classification p = (Prediction.Classification) predict(batch)) {
                 long c = p.probs().getShape().get(p.probs().getShape().dimension() - 1);
-                double[] flat = p.probs().toType(DataType.FLOAT64, false).toDoubleArray();
+                double[] flat = doubles(p.probs());
                 for (int i = 0; i < flat.length / c; i++) {
                     double[] row = new double[(int) c];
                     System.arraycopy(flat, (int) (i * c), row, 0, (int) c);
@@ -443,18 +443,28 @@ public record Predictive(
     }
 
     private static void addAll(List<Double> into, NDArray a) {
-        for (double v : a.toType(DataType.FLOAT64, false).toDoubleArray()) {
+        for (double v : doubles(a)) {
             into.add(v);
         }
     }
 
     private static void rows(List<double[]> into, NDArray a) {
         long w = a.getShape().dimension() < 2 ? 1 : a.getShape().get(a.getShape().dimension() - 1);
-        double[] flat = a.toType(DataType.FLOAT64, false).toDoubleArray();
+        double[] flat = doubles(a);
         for (int i = 0; i < flat.length / w; i++) {
             double[] row = new double[(int) w];
             System.arraycopy(flat, (int) (i * w), row, 0, (int) w);
             into.add(row);
+        }
+    }
+
+    /** Reads an array as doubles, closing the converted copy when one was made. */
+    private static double[] doubles(NDArray a) {
+        if (a.getDataType() == DataType.FLOAT64) {
+            return a.toDoubleArray();
+        }
+        try (NDArray d = a.toType(DataType.FLOAT64, true)) {
+            return d.toDoubleArray();
         }
     }
 

@@ -72,12 +72,7 @@ public record Baoa<B>(
      *     is not positive and finite, or {@code momenta} is a matrix
      */
     public Baoa {
-        Checks.notNull(logPosterior, "logPosterior");
-        Checks.notNull(lr, "lr");
-        Checks.notNull(temperature, "temperature");
-        Checks.nonNegative(alpha, "alpha");
-        Checks.positive(sigma, "sigma");
-        Support.requireTreeLike(momenta, "momenta");
+        Support.checkMomentumOptions(logPosterior, lr, temperature, alpha, 0.0, sigma, momenta);
     }
 
     /**
@@ -108,76 +103,18 @@ public record Baoa<B>(
     }
 
     /**
-     * Options of {@link Baoa}; the temperature comes from {@link TemperedBuilder}.
+     * Options of {@link Baoa}; the temperature comes from {@link TemperedBuilder}, {@code alpha},
+     * {@code sigma} and {@code momenta} from a base shared with the other samplers with momenta.
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> extends TemperedBuilder<Builder<B>> {
-        private final LogProbFn<B> logPosterior;
-        private double alpha = 0.01;
-        private double sigma = 1.0;
-        private InitialValue momenta = InitialValue.standardNormal();
-
+    public static final class Builder<B> extends MomentumBuilder<B, Builder<B>> {
         private Builder(LogProbFn<B> logPosterior, Schedule lr) {
-            super(lr);
-            this.logPosterior = Checks.notNull(logPosterior, "logPosterior");
+            super(logPosterior, lr);
         }
 
         @Override
         protected Builder<B> self() {
-            return this;
-        }
-
-        /**
-         * Sets the friction {@code α} (default 0.01); the O step damps the momenta by {@code exp(−α
-         * σ⁻² ε)}.
-         *
-         * @param alpha the friction; non-negative and finite
-         * @return this builder
-         * @throws IllegalArgumentException when {@code alpha} is negative, NaN or infinite
-         */
-        public Builder<B> alpha(double alpha) {
-            this.alpha = Checks.nonNegative(alpha, "alpha");
-            return this;
-        }
-
-        /**
-         * Sets the standard deviation {@code σ} of the momenta's target distribution (default 1);
-         * {@code σ²} is the mass.
-         *
-         * @param sigma the standard deviation; positive and finite
-         * @return this builder
-         * @throws IllegalArgumentException when {@code sigma} is not positive and finite
-         */
-        public Builder<B> sigma(double sigma) {
-            this.sigma = Checks.positive(sigma, "sigma");
-            return this;
-        }
-
-        /**
-         * Starts every momentum at {@code value} (by default they are drawn from {@code N(0, 1)},
-         * as in posteriors).
-         *
-         * @param value the initial value of every momentum; finite
-         * @return this builder
-         * @throws IllegalArgumentException when {@code value} is NaN or infinite
-         */
-        public Builder<B> momenta(double value) {
-            this.momenta = InitialValue.of(value, "momenta");
-            return this;
-        }
-
-        /**
-         * Starts the momenta at a tree, copied by {@code init} (which checks that it has the
-         * parameters' structure).
-         *
-         * @param momenta the initial momenta
-         * @return this builder
-         * @throws NullPointerException when {@code momenta} is null
-         * @throws IllegalStateException when one of its arrays is closed
-         */
-        public Builder<B> momenta(TensorTree momenta) {
-            this.momenta = InitialValue.of(momenta, "momenta");
             return this;
         }
 

@@ -78,13 +78,7 @@ public record Sghmc<B>(
      *     β > 0} and a schedule's value at step 0 is out of range or {@code ε T β > 2α} there
      */
     public Sghmc {
-        Checks.notNull(logPosterior, "logPosterior");
-        Checks.notNull(lr, "lr");
-        Checks.notNull(temperature, "temperature");
-        Checks.nonNegative(alpha, "alpha");
-        Checks.nonNegative(beta, "beta");
-        Checks.positive(sigma, "sigma");
-        Support.requireTreeLike(momenta, "momenta");
+        Support.checkMomentumOptions(logPosterior, lr, temperature, alpha, beta, sigma, momenta);
         Support.requireInjectedVarianceAtStart(lr, temperature, alpha, beta);
     }
 
@@ -116,36 +110,20 @@ public record Sghmc<B>(
     }
 
     /**
-     * Options of {@link Sghmc}; the temperature comes from {@link TemperedBuilder}.
+     * Options of {@link Sghmc}; the temperature comes from {@link TemperedBuilder}, {@code alpha},
+     * {@code sigma} and {@code momenta} from a base shared with the other samplers with momenta.
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> extends TemperedBuilder<Builder<B>> {
-        private final LogProbFn<B> logPosterior;
-        private double alpha = 0.01;
+    public static final class Builder<B> extends MomentumBuilder<B, Builder<B>> {
         private double beta = 0.0;
-        private double sigma = 1.0;
-        private InitialValue momenta = InitialValue.standardNormal();
 
         private Builder(LogProbFn<B> logPosterior, Schedule lr) {
-            super(lr);
-            this.logPosterior = Checks.notNull(logPosterior, "logPosterior");
+            super(logPosterior, lr);
         }
 
         @Override
         protected Builder<B> self() {
-            return this;
-        }
-
-        /**
-         * Sets the friction {@code α} (default 0.01).
-         *
-         * @param alpha the friction; non-negative and finite
-         * @return this builder
-         * @throws IllegalArgumentException when {@code alpha} is negative, NaN or infinite
-         */
-        public Builder<B> alpha(double alpha) {
-            this.alpha = Checks.nonNegative(alpha, "alpha");
             return this;
         }
 
@@ -159,46 +137,6 @@ public record Sghmc<B>(
          */
         public Builder<B> beta(double beta) {
             this.beta = Checks.nonNegative(beta, "beta");
-            return this;
-        }
-
-        /**
-         * Sets the standard deviation {@code σ} of the momenta's target distribution (default 1);
-         * {@code σ²} is the mass.
-         *
-         * @param sigma the standard deviation; positive and finite
-         * @return this builder
-         * @throws IllegalArgumentException when {@code sigma} is not positive and finite
-         */
-        public Builder<B> sigma(double sigma) {
-            this.sigma = Checks.positive(sigma, "sigma");
-            return this;
-        }
-
-        /**
-         * Starts every momentum at {@code value} (by default they are drawn from {@code N(0, 1)},
-         * as in posteriors).
-         *
-         * @param value the initial value of every momentum; finite
-         * @return this builder
-         * @throws IllegalArgumentException when {@code value} is NaN or infinite
-         */
-        public Builder<B> momenta(double value) {
-            this.momenta = InitialValue.of(value, "momenta");
-            return this;
-        }
-
-        /**
-         * Starts the momenta at a tree, copied by {@code init} (which checks that it has the
-         * parameters' structure).
-         *
-         * @param momenta the initial momenta
-         * @return this builder
-         * @throws NullPointerException when {@code momenta} is null
-         * @throws IllegalStateException when one of its arrays is closed
-         */
-        public Builder<B> momenta(TensorTree momenta) {
-            this.momenta = InitialValue.of(momenta, "momenta");
             return this;
         }
 

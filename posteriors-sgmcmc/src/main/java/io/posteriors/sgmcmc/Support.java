@@ -57,18 +57,30 @@ final class Support {
     }
 
     /**
-     * Checks that initial momenta are given and can be spread over a tree: draws, a number or a
-     * tree, not a matrix.
+     * Checks the options the samplers with momenta share, in the order their records list them: the
+     * log posterior and schedules are given, {@code alpha} and {@code beta} are non-negative,
+     * {@code sigma} is positive, and the initial momenta are draws, a number or a tree, not a
+     * matrix. {@link Baoa}, which has no {@code beta}, passes 0.
      */
-    static InitialValue requireTreeLike(InitialValue value, String name) {
-        if (Checks.notNull(value, name) instanceof InitialValue.Matrix) {
+    static <B> void checkMomentumOptions(
+            LogProbFn<B> logPosterior,
+            Schedule lr,
+            Schedule temperature,
+            double alpha,
+            double beta,
+            double sigma,
+            InitialValue momenta) {
+        Checks.notNull(logPosterior, "logPosterior");
+        Checks.notNull(lr, "lr");
+        Checks.notNull(temperature, "temperature");
+        Checks.nonNegative(alpha, "alpha");
+        Checks.nonNegative(beta, "beta");
+        Checks.positive(sigma, "sigma");
+        if (Checks.notNull(momenta, "momenta") instanceof InitialValue.Matrix) {
             throw new IllegalArgumentException(
-                    Checks.format(
-                            "%s must be standard normal draws, a number or a tree shaped like"
-                                    + " params, got a matrix",
-                            name));
+                    "momenta must be standard normal draws, a number or a tree shaped like"
+                            + " params, got a matrix");
         }
-        return value;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.posteriors.examples.quickstart;
 
+import io.posteriors.GaussianPosterior;
 import io.posteriors.Scalars;
 import io.posteriors.State;
 import io.posteriors.Step;
@@ -10,7 +11,6 @@ import io.posteriors.ekf.DenseEkfState;
 import io.posteriors.ekf.DiagEkf;
 import io.posteriors.ekf.DiagEkfState;
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -23,8 +23,6 @@ import java.util.function.Function;
  * curvature is posteriors' default, the empirical Fisher of the per-sample gradients.
  */
 final class EkfMethods {
-
-    private static final int SAMPLES = 50;
 
     /**
      * The prior sd around the initial weights, about a third of their scale. With sd 1 (the
@@ -46,8 +44,7 @@ final class EkfMethods {
                                         .perSample(true)
                                         .initSds(PRIOR_SD)
                                         .build(),
-                        s -> ((DiagEkfState) s).logLikelihood(),
-                        (s, n) -> ((DiagEkfState) s).sample(n)),
+                        s -> ((DiagEkfState) s).logLikelihood()),
                 method(
                         "ekf-dense",
                         "extended Kalman filter, dense covariance over all 1251 parameters",
@@ -56,16 +53,14 @@ final class EkfMethods {
                                         .perSample(true)
                                         .initCov(PRIOR_SD * PRIOR_SD)
                                         .build(),
-                        s -> ((DenseEkfState) s).logLikelihood(),
-                        (s, n) -> ((DenseEkfState) s).sample(n)));
+                        s -> ((DenseEkfState) s).logLikelihood()));
     }
 
-    private static <S extends State> QuickStartMethod method(
+    private static <S extends State & GaussianPosterior> QuickStartMethod method(
             String name,
             String description,
             BiFunction<Problem, Double, Transform<S, Batch>> build,
-            Function<State, ai.djl.ndarray.NDArray> logLikelihood,
-            BiFunction<State, Integer, TensorTree> sample) {
+            Function<State, ai.djl.ndarray.NDArray> logLikelihood) {
         return new QuickStartMethod() {
             @Override
             public String name() {
@@ -78,7 +73,7 @@ final class EkfMethods {
             }
 
             @Override
-            public void run(Problem problem, int epochs, PrintStream out) {
+            public List<Row> fit(Problem problem, int epochs, TensorTree map, PrintStream out) {
                 double lr = (double) Problem.BATCH / epochs;
                 Transform<S, Batch> t = build.apply(problem, lr);
                 S state = t.init(problem.initialParams());
@@ -92,29 +87,13 @@ final class EkfMethods {
                         state = step.state();
                         sum += Scalars.value(logLikelihood.apply(state));
                     }
-                    double[] eval = problem.evaluate(List.of(state.params()));
                     out.printf(
-                            "epoch %3d  train log likelihood per sample %.4f  test accuracy of"
-                                    + " the mean %.3f  (%.1f s)%n",
+                            "epoch %3d  train log likelihood per sample %.4f  (%.1f s)%n",
                             epoch,
                             sum / problem.batches().size(),
-                            eval[0],
                             (System.nanoTime() - start) / 1e9);
                 }
-                double[] mean = problem.evaluate(List.of(state.params()));
-                TensorTree draws = sample.apply(state, SAMPLES);
-                List<TensorTree> samples = new ArrayList<>();
-                for (int i = 0; i < SAMPLES; i++) {
-                    int row = i;
-                    samples.add(draws.map(a -> a.get(row)));
-                }
-                double[] predictive = problem.evaluate(samples);
-                out.printf(
-                        "mean parameters:            test accuracy %.3f, test NLL %.4f%n",
-                        mean[0], mean[1]);
-                out.printf(
-                        "predictive (%d samples):    test accuracy %.3f, test NLL %.4f%n",
-                        SAMPLES, predictive[0], predictive[1]);
+                return List.of(Row.monteCarlo(name, problem, state, null));
             }
         };
     }

@@ -3,6 +3,7 @@ package io.posteriors.examples.quickstart;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import io.posteriors.ForwardFn;
+import io.posteriors.GaussianPosterior;
 import io.posteriors.LogLikelihoods;
 import io.posteriors.LogProbFn;
 import io.posteriors.ModelLogPosterior;
@@ -16,16 +17,19 @@ import io.posteriors.laplace.DenseLaplaceState;
 import io.posteriors.laplace.DiagFisher;
 import io.posteriors.laplace.DiagGgn;
 import io.posteriors.laplace.DiagLaplaceState;
-import io.posteriors.optim.Adam;
+import io.posteriors.laplace.Evidence;
+import io.posteriors.laplace.KfacGgn;
+import io.posteriors.laplace.KfacLaplaceState;
+import io.posteriors.laplace.PriorPrecision;
+import io.posteriors.laplace.Subnetwork;
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The quick-start entries of posteriors-laplace: fit the MAP with Adam, make one Laplace pass over
- * the batches around it, then compare the MAP's predictions with the Laplace predictive (the
- * softmax averaged over {@value #SAMPLES} posterior samples at temperature 1, and, to show the
- * temperature knob, at temperature 0.1, which shrinks the covariance tenfold).
+ * The quick-start entries of posteriors-laplace: from the MAP (trained once by Adam), make one
+ * Laplace pass over the batches, tune the scalar prior precision by the Laplace evidence, and hand
+ * the state to two predictives at temperature 1: Monte Carlo over {@link Row#SAMPLES} weight
+ * samples and the linearised (GLM, probit) predictive.
  *
  * <p>The precision is built with the sum convention: the per-sample log likelihoods of all N
  * training points are added up and the N(0, 1) prior of {@link Problem#logPosterior()} enters as
@@ -33,18 +37,13 @@ import java.util.List;
  * all parameters; the dense ones cover the last Linear layer only (its weight and bias, 99
  * parameters, a 99 x 99 precision) with the other layers fixed at the MAP, the usual last-layer
  * Laplace, since a dense precision over all 1251 parameters costs P^2 memory and, for the Hessian,
- * P reverse passes per batch.
+ * P reverse passes per batch. The KFAC variant covers the last layer with two Kronecker factors,
+ * laplace-torch's default.
  */
 final class LaplaceMethods {
 
-    /** Number of posterior samples the predictive averages. */
-    static final int SAMPLES = 30;
-
     /** The prior precision: the N(0, 1) prior of the problem's log posterior. */
     private static final double PRIOR_PRECISION = 1.0;
-
-    /** The temperature of the second, tempered predictive. */
-    private static final double LOW_TEMPERATURE = 0.1;
 
     private LaplaceMethods() {}
 
@@ -69,17 +68,22 @@ final class LaplaceMethods {
                 method(
                         "laplace-dense-hessian",
                         "MAP by Adam, then dense Hessian Laplace (last layer)",
-                        LaplaceMethods::denseHessian));
+                        LaplaceMethods::denseHessian),
+                method(
+                        "laplace-kfac-ggn",
+                        "MAP by Adam, then KFAC GGN Laplace (last layer), laplace-torch's default",
+                        LaplaceMethods::kfacGgn));
     }
 
-    /** Draws posterior samples at a temperature. */
-    private interface Sampler {
-        List<TensorTree> draw(double temperature);
-    }
+    /**
+     * A fitted Laplace approximation: the Gaussian state and, for a last-layer fit, every parameter
+     * (the state's leaves replace theirs).
+     */
+    private record Fitted(GaussianPosterior posterior, TensorTree fixed) {}
 
-    /** Builds the Laplace approximation around the MAP and returns its sampler. */
+    /** Builds the Laplace approximation around the MAP. */
     private interface Fit {
-        Sampler fit(Problem problem, TensorTree map, PrintStream out);
+        Fitted fit(Problem problem, TensorTree map, PrintStream out);
     }
 
     private static QuickStartMethod method(String name, String description, Fit fit) {
@@ -95,43 +99,35 @@ final class LaplaceMethods {
             }
 
             @Override
-            public void run(Problem problem, int epochs, PrintStream out) {
-                TensorTree map = OptimMethods.train(problem, epochs, Adam.of(0.01), out);
-                double[] mapEval = problem.evaluate(List.of(map));
-                Sampler sampler = fit.fit(problem, map, out);
-                out.printf(
-                        "MAP alone:                                test accuracy %.3f, test NLL"
-                                + " %.4f%n",
-                        mapEval[0], mapEval[1]);
-                for (double t : new double[] {1.0, LOW_TEMPERATURE}) {
-                    double[] bayes = problem.evaluate(sampler.draw(t));
-                    out.printf(
-                            "Laplace predictive (%d samples, T = %.1f): test accuracy %.3f, test"
-                                    + " NLL %.4f%n",
-                            SAMPLES, t, bayes[0], bayes[1]);
-                }
+            public List<Row> fit(Problem problem, int epochs, TensorTree map, PrintStream out) {
+                Fitted f = fit.fit(problem, map, out);
+                return List.of(
+                        Row.monteCarlo(name, problem, f.posterior(), f.fixed()),
+                        Row.linearised(name, problem, f.posterior(), f.fixed()));
             }
         };
     }
 
-    private static Sampler diagFisher(Problem problem, TensorTree map, PrintStream out) {
+    private static Fitted diagFisher(Problem problem, TensorTree map, PrintStream out) {
         Transform<DiagLaplaceState, Batch> t =
                 DiagFisher.builder(structuredLogLikelihood(problem))
                         .initPrecDiag(PRIOR_PRECISION)
                         .build();
-        DiagLaplaceState state = pass(t, t.init(map), problem, out);
+        DiagLaplaceState fitted = pass(t, t.init(map), problem, out);
+        DiagLaplaceState state = tuned(fitted, out);
         printSpread(state.precDiag(), out);
-        return temperature -> split(state.sample(SAMPLES, temperature), null);
+        return new Fitted(state, null);
     }
 
-    private static Sampler diagGgn(Problem problem, TensorTree map, PrintStream out) {
+    private static Fitted diagGgn(Problem problem, TensorTree map, PrintStream out) {
         Transform<DiagLaplaceState, Batch> t =
                 DiagGgn.builder(structuredLogLikelihood(problem))
                         .initPrecDiag(PRIOR_PRECISION)
                         .build();
-        DiagLaplaceState state = pass(t, t.init(map), problem, out);
+        DiagLaplaceState fitted = pass(t, t.init(map), problem, out);
+        DiagLaplaceState state = tuned(fitted, out);
         printSpread(state.precDiag(), out);
-        return temperature -> split(state.sample(SAMPLES, temperature), null);
+        return new Fitted(state, null);
     }
 
     /**
@@ -148,17 +144,17 @@ final class LaplaceMethods {
                 .build();
     }
 
-    private static Sampler denseFisher(Problem problem, TensorTree map, PrintStream out) {
+    private static Fitted denseFisher(Problem problem, TensorTree map, PrintStream out) {
         TensorTree head = lastLayer(map, out);
         LogProbFn<Batch> perSample = problem.perSampleLogLikelihood();
         LogProbFn<Batch> headLogLik = (h, b) -> perSample.apply(map.merge(h), b);
         Transform<DenseLaplaceState, Batch> t =
                 DenseFisher.builder(headLogLik).perSample(true).initPrec(PRIOR_PRECISION).build();
-        DenseLaplaceState state = pass(t, t.init(head), problem, out);
-        return temperature -> split(state.sample(SAMPLES, temperature), map);
+        DenseLaplaceState state = tuned(pass(t, t.init(head), problem, out), out);
+        return new Fitted(state, map);
     }
 
-    private static Sampler denseGgn(Problem problem, TensorTree map, PrintStream out) {
+    private static Fitted denseGgn(Problem problem, TensorTree map, PrintStream out) {
         TensorTree head = lastLayer(map, out);
         ForwardFn<Batch> forward = problem.forward();
         ForwardFn<Batch> headForward = (h, b) -> forward.apply(map.merge(h), b);
@@ -166,11 +162,11 @@ final class LaplaceMethods {
                 DenseGgn.builder(headForward, problem.outerLogLikelihood())
                         .initPrec(PRIOR_PRECISION)
                         .build();
-        DenseLaplaceState state = pass(t, t.init(head), problem, out);
-        return temperature -> split(state.sample(SAMPLES, temperature), map);
+        DenseLaplaceState state = tuned(pass(t, t.init(head), problem, out), out);
+        return new Fitted(state, map);
     }
 
-    private static Sampler denseHessian(Problem problem, TensorTree map, PrintStream out) {
+    private static Fitted denseHessian(Problem problem, TensorTree map, PrintStream out) {
         TensorTree head = lastLayer(map, out);
         LogProbFn<Batch> meanLogLik = problem.logLikelihood();
         LogProbFn<Batch> headLogLik = (h, b) -> meanLogLik.apply(map.merge(h), b);
@@ -180,8 +176,40 @@ final class LaplaceMethods {
                         .rescale(Problem.BATCH)
                         .initPrec(PRIOR_PRECISION)
                         .build();
-        DenseLaplaceState state = pass(t, t.init(head), problem, out);
-        return temperature -> split(state.sample(SAMPLES, temperature), map);
+        DenseLaplaceState state = tuned(pass(t, t.init(head), problem, out), out);
+        return new Fitted(state, map);
+    }
+
+    private static Fitted kfacGgn(Problem problem, TensorTree map, PrintStream out) {
+        Subnetwork<Batch> head = Subnetwork.lastLayer(structuredLogLikelihood(problem), map);
+        KfacGgn<Batch> t = KfacGgn.builder(head).priorPrecision(PRIOR_PRECISION).build();
+        KfacLaplaceState fitted = pass(t, t.init(head.params()), problem, out);
+        Evidence.Tuned<KfacLaplaceState> tuned =
+                Evidence.tunePrior(fitted, PriorPrecision.Kind.SCALAR);
+        out.printf(
+                "prior precision tuned by the Laplace evidence: %s (was %s)%n",
+                tuned.prior(), PriorPrecision.of(PRIOR_PRECISION));
+        return new Fitted(tuned.state(), map);
+    }
+
+    /**
+     * Returns the state with its scalar prior precision tuned by the Laplace evidence (the prior it
+     * was fitted with is {@link #PRIOR_PRECISION}); the input state is untouched.
+     */
+    private static DiagLaplaceState tuned(DiagLaplaceState fitted, PrintStream out) {
+        Evidence.Tuned<DiagLaplaceState> t =
+                Evidence.tunePrior(
+                        fitted, PriorPrecision.of(PRIOR_PRECISION), PriorPrecision.Kind.SCALAR);
+        out.printf("prior precision tuned by the Laplace evidence: %s (was 1)%n", t.prior());
+        return t.state();
+    }
+
+    private static DenseLaplaceState tuned(DenseLaplaceState fitted, PrintStream out) {
+        Evidence.Tuned<DenseLaplaceState> t =
+                Evidence.tunePrior(
+                        fitted, PriorPrecision.of(PRIOR_PRECISION), PriorPrecision.Kind.SCALAR);
+        out.printf("prior precision tuned by the Laplace evidence: %s (was 1)%n", t.prior());
+        return t.state();
     }
 
     /** Makes one pass over the batches, accumulating the precision in place. */
@@ -225,17 +253,5 @@ final class LaplaceMethods {
                     "posterior sd per parameter: from %.4f to %.4f%n",
                     1 / Math.sqrt(max.getFloat()), 1 / Math.sqrt(min.getFloat()));
         }
-    }
-
-    /** Splits stacked samples into trees; merges each into {@code map} when it is a subset. */
-    private static List<TensorTree> split(TensorTree stacked, TensorTree map) {
-        long n = stacked.anyLeaf().getShape().get(0);
-        List<TensorTree> out = new ArrayList<>();
-        for (long i = 0; i < n; i++) {
-            final long k = i;
-            TensorTree one = stacked.map(a -> a.get(k));
-            out.add(map == null ? one : map.merge(one));
-        }
-        return out;
     }
 }

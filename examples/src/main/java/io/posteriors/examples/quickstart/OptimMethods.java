@@ -40,10 +40,9 @@ final class OptimMethods {
             }
 
             @Override
-            public void run(Problem problem, int epochs, PrintStream out) {
-                TensorTree map = train(problem, epochs, optimizer.get(), out);
-                double[] eval = problem.evaluate(List.of(map));
-                out.printf("test accuracy %.3f, test NLL %.4f%n", eval[0], eval[1]);
+            public List<Row> fit(Problem problem, int epochs, TensorTree map, PrintStream out) {
+                TensorTree params = train(problem, epochs, optimizer.get(), out);
+                return List.of(Row.point(name, problem, params));
             }
         };
     }
@@ -76,5 +75,16 @@ final class OptimMethods {
                     epoch, -sum / problem.batches().size());
         }
         return state.params();
+    }
+
+    /**
+     * Returns plain prediction with one parameter tree, the predictive of the {@code map} row.
+     *
+     * @param problem the problem
+     * @param map the parameters
+     * @return the predictive
+     */
+    static io.posteriors.predictive.Predictive pointPredictive(Problem problem, TensorTree map) {
+        return Row.point("map", problem, map).model();
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -42,6 +41,7 @@ public final class Problem implements AutoCloseable {
     private final TensorTree initialParams;
     private final List<Batch> batches;
     private final Batch test;
+    private final Batch ood;
 
     /**
      * Generates the data and the model with a fixed seed.
@@ -67,6 +67,7 @@ public final class Problem implements AutoCloseable {
             batches.add(new Batch(train.x().get(idx), train.y().get(idx)));
         }
         test = blobs(1024);
+        ood = shifted(1024);
     }
 
     private Batch blobs(int n) {
@@ -74,6 +75,58 @@ public final class Problem implements AutoCloseable {
         NDArray centres = manager.create(new float[][] {{0, 1.2f}, {-1.1f, -0.6f}, {1.1f, -0.6f}});
         NDArray x = centres.get(labels).add(manager.randomNormal(new Shape(n, 2)).mul(0.8f));
         return new Batch(x, labels);
+    }
+
+    /**
+     * Draws inputs from three clusters that lie outside the training blobs (centres about 3.5 away
+     * from the origin, in directions between and beyond the training centres): the shifted set on
+     * which epistemic uncertainty should rise. Their labels are meaningless.
+     */
+    private Batch shifted(int n) {
+        NDArray labels = manager.randomInteger(0, 3, new Shape(n), DataType.INT64);
+        NDArray centres =
+                manager.create(new float[][] {{3.2f, 3.0f}, {-3.4f, 2.6f}, {0.2f, -3.6f}});
+        NDArray x = centres.get(labels).add(manager.randomNormal(new Shape(n, 2)).mul(0.5f));
+        return new Batch(x, labels);
+    }
+
+    /**
+     * Returns the shifted (out-of-distribution) inputs.
+     *
+     * @return 1024 inputs from clusters away from the training data
+     */
+    public Batch ood() {
+        return ood;
+    }
+
+    /**
+     * Splits the inputs of a batch into chunks of 256 for streaming prediction.
+     *
+     * @param b the batch
+     * @return the input lists
+     */
+    public static List<NDList> inputs(Batch b) {
+        long n = b.x().getShape().get(0);
+        List<NDList> out = new ArrayList<>();
+        for (long i = 0; i < n; i += 256) {
+            out.add(new NDList(b.x().get(new NDIndex("{}:{}", i, Math.min(n, i + 256)))));
+        }
+        return out;
+    }
+
+    /**
+     * Returns the labels of a batch as Java ints.
+     *
+     * @param b the batch
+     * @return the labels
+     */
+    public static int[] labels(Batch b) {
+        long[] l = b.y().toLongArray();
+        int[] out = new int[l.length];
+        for (int i = 0; i < l.length; i++) {
+            out[i] = (int) l[i];
+        }
+        return out;
     }
 
     /**
@@ -193,30 +246,6 @@ public final class Problem implements AutoCloseable {
      */
     public OuterFn<Batch> outerLogLikelihood() {
         return (o, b) -> LogLikelihoods.categorical(o, b.y()).sum();
-    }
-
-    /**
-     * Returns accuracy and mean negative log likelihood on the test set of the predictive that
-     * averages the softmax probabilities of the given parameter trees (one tree: plain prediction).
-     *
-     * @param samples parameter trees
-     * @return {accuracy, nll}
-     */
-    public double[] evaluate(List<TensorTree> samples) {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            NDArray probs = null;
-            for (TensorTree p : samples) {
-                NDArray pr = logits(p, test.x()).softmax(1);
-                probs = probs == null ? pr : probs.add(pr);
-            }
-            probs = probs.div(samples.size());
-            NDArray pred = probs.argMax(1);
-            double acc = pred.eq(test.y()).toType(DataType.FLOAT32, false).mean().getFloat();
-            NDArray oneHot = test.y().oneHot(3).toType(DataType.FLOAT32, false);
-            double nll = -probs.add(1e-12f).log().mul(oneHot).sum(new int[] {1}).mean().getFloat();
-            return new double[] {acc, nll};
-        }
     }
 
     @Override

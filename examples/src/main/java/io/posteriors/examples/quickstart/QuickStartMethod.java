@@ -1,6 +1,8 @@
 package io.posteriors.examples.quickstart;
 
+import io.posteriors.TensorTree;
 import java.io.PrintStream;
+import java.util.List;
 
 /** One entry of the quick start's {@code --method} menu. */
 public interface QuickStartMethod {
@@ -20,11 +22,14 @@ public interface QuickStartMethod {
     String description();
 
     /**
-     * Runs the method on the problem, printing progress to {@code out}.
+     * Fits the method on the problem, printing progress to {@code out}, and returns the predictives
+     * to evaluate, one row of the table each. Arrays live on the problem's manager.
      *
      * @param problem the generated classification problem
      * @param epochs the number of passes over the training batches
+     * @param map the MAP parameters (trained once by Adam), for methods that start from them
      * @param out where to print
+     * @return the rows
      */
-    void run(Problem problem, int epochs, PrintStream out);
+    List<Row> fit(Problem problem, int epochs, TensorTree map, PrintStream out);
 }

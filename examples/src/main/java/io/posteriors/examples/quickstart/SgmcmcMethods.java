@@ -1,7 +1,7 @@
 package io.posteriors.examples.quickstart;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
+import io.posteriors.SamplePosterior;
 import io.posteriors.State;
 import io.posteriors.TensorTree;
 import io.posteriors.Trace;
@@ -17,10 +17,7 @@ import io.posteriors.sgmcmc.SgldState;
 import io.posteriors.sgmcmc.Sgnht;
 import io.posteriors.sgmcmc.SgnhtState;
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -109,13 +106,15 @@ final class SgmcmcMethods {
             }
 
             @Override
-            public void run(Problem problem, int epochs, PrintStream out) {
-                sample(problem, epochs, sampler.apply(problem), logPosterior, out);
+            public List<Row> fit(Problem problem, int epochs, TensorTree map, PrintStream out) {
+                SamplePosterior kept =
+                        sample(problem, epochs, sampler.apply(problem), logPosterior, out);
+                return List.of(Row.monteCarlo(name, problem, kept, null));
             }
         };
     }
 
-    private static <S extends State> void sample(
+    private static <S extends State> SamplePosterior sample(
             Problem problem,
             int epochs,
             Transform<S, Batch> sampler,
@@ -151,26 +150,10 @@ final class SgmcmcMethods {
                         rhat,
                         rhat > 1.1 ? " (still moving towards equilibrium: try more --epochs)" : "");
             }
-            List<TensorTree> samples = unstack(r.samples(), r.keptPerChain());
-            double[] eval = problem.evaluate(samples);
-            out.printf(
-                    "predictive averaged over %d samples: test accuracy %.3f, test NLL %.4f%n",
-                    samples.size(), eval[0], eval[1]);
-            samples.forEach(TensorTree::close);
+            SamplePosterior kept = r.posterior();
+            out.printf("predictive averaged over the %d kept samples%n", kept.size());
+            return kept;
         }
-    }
-
-    /** Splits stacked samples with leaves (1, kept, *shape) into one tree per sample. */
-    private static List<TensorTree> unstack(TensorTree stacked, long kept) {
-        List<TensorTree> out = new ArrayList<>();
-        for (long i = 0; i < kept; i++) {
-            Map<String, NDArray> leaves = new LinkedHashMap<>();
-            for (String k : stacked.names()) {
-                leaves.put(k, stacked.get(k).get(new NDIndex("0, {}", i)));
-            }
-            out.add(TensorTree.of(leaves));
-        }
-        return out;
     }
 
     private static double mean(double[] x, int from, int to) {

@@ -1,6 +1,7 @@
 package io.posteriors.examples.quickstart;
 
 import ai.djl.ndarray.NDArray;
+import io.posteriors.GaussianPosterior;
 import io.posteriors.LogProbFn;
 import io.posteriors.Scalars;
 import io.posteriors.State;
@@ -12,7 +13,6 @@ import io.posteriors.vi.DenseViState;
 import io.posteriors.vi.DiagVi;
 import io.posteriors.vi.DiagViState;
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
@@ -20,16 +20,13 @@ import java.util.function.Function;
  * The quick-start entries of posteriors-vi: fit a Gaussian q to the tempered posterior (the
  * problem's log posterior, mean log likelihood plus prior over N, at temperature 1/N, so q targets
  * the Bayesian posterior) by Adam on the NELBO, then compare the predictions of q's mean with the
- * predictive that averages the softmax over {@value #SAMPLES} draws from q.
+ * predictive that averages the softmax over {@value Row#SAMPLES} draws from q.
  *
  * <p>{@code vi-diag} is mean-field VI over all 1251 parameters from the initial parameters. {@code
  * vi-dense} keeps a full covariance over the last layer only, the rest at a MAP (a full-network
  * factor is too heavy and unstable under Adam, see the comment on the dense entry).
  */
 final class ViMethods {
-
-    /** Number of draws from q the predictive averages. */
-    static final int SAMPLES = 30;
 
     /** Adam's learning rate for mean-field VI (and for the MAP that dense VI starts from). */
     private static final double LR = 1e-2;
@@ -65,11 +62,11 @@ final class ViMethods {
 
     /** Fits q and returns draws from it (full parameter trees). */
     private interface Fit {
-        Fitted fit(Problem problem, int epochs, PrintStream out);
+        Fitted fit(Problem problem, int epochs, TensorTree map, PrintStream out);
     }
 
     /** q's mean and draws from q, both as full parameter trees. */
-    private record Fitted(TensorTree mean, List<TensorTree> samples) {}
+    private record Fitted(GaussianPosterior q, TensorTree fixed) {}
 
     private static QuickStartMethod method(String name, String description, Fit fit) {
         return new QuickStartMethod() {
@@ -84,21 +81,14 @@ final class ViMethods {
             }
 
             @Override
-            public void run(Problem problem, int epochs, PrintStream out) {
-                Fitted q = fit.fit(problem, epochs, out);
-                double[] meanEval = problem.evaluate(List.of(q.mean()));
-                double[] bayes = problem.evaluate(q.samples());
-                out.printf(
-                        "mean of q alone:                  test accuracy %.3f, test NLL %.4f%n",
-                        meanEval[0], meanEval[1]);
-                out.printf(
-                        "VI predictive (%d draws from q):  test accuracy %.3f, test NLL %.4f%n",
-                        q.samples().size(), bayes[0], bayes[1]);
+            public List<Row> fit(Problem problem, int epochs, TensorTree map, PrintStream out) {
+                Fitted q = fit.fit(problem, epochs, map, out);
+                return List.of(Row.monteCarlo(name, problem, q.q(), q.fixed()));
             }
         };
     }
 
-    private static Fitted diag(Problem problem, int epochs, PrintStream out) {
+    private static Fitted diag(Problem problem, int epochs, TensorTree map, PrintStream out) {
         Transform<DiagViState, Batch> t =
                 DiagVi.builder(problem.logPosterior(), Adam.of(LR))
                         .temperature(problem.temperature())
@@ -114,7 +104,7 @@ final class ViMethods {
                     "q's sd per parameter: from %.4f to %.4f%n",
                     Scalars.value(min), Scalars.value(max));
         }
-        return new Fitted(state.params(), split(state.sample(SAMPLES), null));
+        return new Fitted(state, null);
     }
 
     /**
@@ -126,8 +116,7 @@ final class ViMethods {
      * at lr 1e-3, at ~0.25 s a step on a shared two-core machine. The last-layer split is the usual
      * way to keep a full covariance affordable and well estimated.
      */
-    private static Fitted dense(Problem problem, int epochs, PrintStream out) {
-        TensorTree map = OptimMethods.train(problem, epochs, Adam.of(LR), out);
+    private static Fitted dense(Problem problem, int epochs, TensorTree map, PrintStream out) {
         List<String> names = map.names();
         String last = names.get(names.size() - 1);
         String prefix = last.substring(0, last.lastIndexOf('_') + 1);
@@ -152,7 +141,7 @@ final class ViMethods {
                     "q's sd per parameter: from %.4f to %.4f%n",
                     Math.sqrt(Scalars.value(min)), Math.sqrt(Scalars.value(max)));
         }
-        return new Fitted(map.merge(state.params()), split(state.sample(SAMPLES), map));
+        return new Fitted(state, map);
     }
 
     /** Runs the epochs in place, printing the mean NELBO of each. */
@@ -180,14 +169,4 @@ final class ViMethods {
     }
 
     /** Splits stacked draws into trees; merges each into {@code base} when it is a subset. */
-    private static List<TensorTree> split(TensorTree stacked, TensorTree base) {
-        long n = stacked.anyLeaf().getShape().get(0);
-        List<TensorTree> out = new ArrayList<>();
-        for (long i = 0; i < n; i++) {
-            final long k = i;
-            TensorTree one = stacked.map(a -> a.get(k));
-            out.add(base == null ? one : base.merge(one));
-        }
-        return out;
-    }
 }

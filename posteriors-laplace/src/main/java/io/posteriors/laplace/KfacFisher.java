@@ -1,0 +1,172 @@
+package io.posteriors.laplace;
+
+import io.posteriors.Checks;
+import io.posteriors.KroneckerFactors;
+import io.posteriors.ModelLogPosterior;
+import io.posteriors.Step;
+import io.posteriors.TensorTree;
+import io.posteriors.Transform;
+
+/**
+ * K-FAC Laplace approximation with the empirical Fisher: each {@code Linear} layer's block of
+ * {@code Σ_i g_i g_iᵀ} ({@code g_i} the gradient of {@code log p(y_i | θ)}) is approximated by a
+ * Kronecker product.
+ *
+ * <p>For a layer {@code z = W a + b} with augmented input {@code ã = (a, 1)}, each batch adds
+ *
+ * <pre>
+ * A ← A + Σ_i ã_i ã_iᵀ,   G ← G + Σ_i δ_i δ_iᵀ,   δ_i = ∇_z log p(y_i | z_i),   n ← n + batch size
+ * </pre>
+ *
+ * <p>from one probed forward pass and one reverse pass per batch ({@link
+ * KroneckerFactors#empiricalFisher}). The precision block over {@code [W b]} is {@code G ⊗ (A / n)
+ * + δ I}; for one sample it is exactly the layer's block of the empirical Fisher. It is cheaper
+ * than {@link KfacGgn} (one reverse pass instead of C) but a poorer curvature away from the optimum
+ * (Kunstner, Balles and Hennig, "Limitations of the empirical Fisher approximation for natural
+ * gradient descent", NeurIPS 2019). Fallback leaves take the diagonal empirical Fisher of {@link
+ * DiagFisher} (whose per-sample gradients include the log prior divided by N).
+ *
+ * <p>Coverage: the model must be a {@code SequentialBlock} of {@code Linear} layers and
+ * parameter-free blocks with two-dimensional inputs and {@code (n, C)} outputs. Leaves no layer
+ * covers (everything, for other models, e.g. with an embedding) fall back to a diagonal; {@link
+ * KfacLaplaceState#fallbackLeaves()} lists them. The log prior of the log posterior is not
+ * included: the prior enters as {@code priorPrecision} (0 by default, as in posteriors; give one
+ * before sampling, or tune it with {@link Evidence#tunePrior(KfacLaplaceState,
+ * PriorPrecision.Kind)}).
+ *
+ * <p>Temperature: {@link KfacLaplaceState#sample(int, double)} draws from {@code N(θ*, T Λ^-1)}; T
+ * = 1 is the Laplace posterior and T = 0 returns θ* exactly.
+ *
+ * <pre>{@code
+ * var t = KfacFisher.builder(logPost).priorPrecision(1.0).build();   // or builder(Subnetwork.lastLayer(logPost, map))
+ * KfacLaplaceState s = t.init(map);
+ * for (Batch b : batches) {
+ *     s = t.updateInPlace(s, b).state();
+ * }
+ * }</pre>
+ *
+ * @param logPosterior the structured log posterior (its per-sample log likelihood is used; its log
+ *     prior is not)
+ * @param subnetwork the subnetwork the state covers (the rest fixed), or null for all leaves
+ * @param priorPrecision the prior precision δ: a scalar, or per leaf with a layer's weight and bias
+ *     equal
+ * @param <B> the batch type
+ */
+public record KfacFisher<B>(
+        ModelLogPosterior<B> logPosterior, Subnetwork<B> subnetwork, PriorPrecision priorPrecision)
+        implements Transform<KfacLaplaceState, B> {
+
+    /**
+     * Checks the options.
+     *
+     * @throws NullPointerException when {@code logPosterior} or {@code priorPrecision} is null
+     * @throws IllegalArgumentException when the prior precision is diagonal
+     */
+    public KfacFisher {
+        Checks.notNull(logPosterior, "logPosterior");
+        Kfac.requireKfacPrior(priorPrecision);
+    }
+
+    /**
+     * Starts a builder over all the leaves of a structured log posterior.
+     *
+     * @param logPosterior the structured log posterior
+     * @param <B> the batch type
+     * @return the builder
+     * @throws NullPointerException when {@code logPosterior} is null
+     */
+    public static <B> Builder<B> builder(ModelLogPosterior<B> logPosterior) {
+        return new Builder<>(Checks.notNull(logPosterior, "logPosterior"), null);
+    }
+
+    /**
+     * Starts a builder over a subnetwork (the rest fixed); {@code init} then takes {@code
+     * subnetwork.params()}.
+     *
+     * @param subnetwork the subnetwork
+     * @param <B> the batch type
+     * @return the builder
+     * @throws NullPointerException when {@code subnetwork} is null
+     */
+    public static <B> Builder<B> builder(Subnetwork<B> subnetwork) {
+        Checks.notNull(subnetwork, "subnetwork");
+        return new Builder<>(subnetwork.logPosterior(), subnetwork);
+    }
+
+    /**
+     * Options of {@link KfacFisher}.
+     *
+     * @param <B> the batch type
+     */
+    public static final class Builder<B> {
+        private final ModelLogPosterior<B> logPosterior;
+        private final Subnetwork<B> subnetwork;
+        private PriorPrecision priorPrecision = PriorPrecision.of(0);
+
+        private Builder(ModelLogPosterior<B> logPosterior, Subnetwork<B> subnetwork) {
+            this.logPosterior = logPosterior;
+            this.subnetwork = subnetwork;
+        }
+
+        /**
+         * Sets one prior precision for every parameter (default 0).
+         *
+         * @param priorPrecision the precision; finite and non-negative
+         * @return this builder
+         * @throws IllegalArgumentException when it is negative or not finite
+         */
+        public Builder<B> priorPrecision(double priorPrecision) {
+            this.priorPrecision = PriorPrecision.of(priorPrecision);
+            return this;
+        }
+
+        /**
+         * Sets the prior precision: a scalar, or per leaf with each layer's weight and bias equal.
+         *
+         * @param priorPrecision the precision
+         * @return this builder
+         * @throws IllegalArgumentException when it is diagonal
+         */
+        public Builder<B> priorPrecision(PriorPrecision priorPrecision) {
+            this.priorPrecision = Kfac.requireKfacPrior(priorPrecision);
+            return this;
+        }
+
+        /**
+         * Builds the transform.
+         *
+         * @return the transform
+         */
+        public KfacFisher<B> build() {
+            return new KfacFisher<>(logPosterior, subnetwork, priorPrecision);
+        }
+    }
+
+    /**
+     * Returns the state at step 0: a copy of {@code params} as the mean, zero factors for each
+     * covered layer and a zero fallback diagonal for the other leaves.
+     *
+     * @param params the parameters (usually the MAP; the subnetwork's leaves for a subnetwork)
+     * @return the state
+     * @throws IllegalArgumentException when {@code params} is not finite, does not match the
+     *     subnetwork, or the prior lacks a leaf or splits a layer
+     */
+    @Override
+    public KfacLaplaceState init(TensorTree params) {
+        return Kfac.init(logPosterior, subnetwork, priorPrecision, params);
+    }
+
+    /**
+     * Adds this batch's Kronecker factors (and the fallback leaves' Fisher diagonal) in place.
+     *
+     * @param state the current state; its factor arrays are written to
+     * @param batch the batch
+     * @return a state sharing the arrays of {@code state}, one step on, and an empty aux
+     * @throws IllegalArgumentException when a factor is not finite (the state is then unchanged) or
+     *     the model is not covered at this batch
+     */
+    @Override
+    public Step<KfacLaplaceState> updateInPlace(KfacLaplaceState state, B batch) {
+        return Kfac.update(logPosterior, subnetwork, false, state, batch);
+    }
+}
