@@ -109,7 +109,7 @@ public record Evaluation(
     public String tableLine() {
         return String.format(
                 Locale.ROOT,
-                "%-22s %-10s %5.2f %8.3f %8.4f %7.4f %7.4f %9.3f %9.3f",
+                "%-22s %-13s %5.2f %8.3f %8.4f %7.4f %7.4f %9.3f %9.3f",
                 method,
                 predictive,
                 temperature,
@@ -129,7 +129,7 @@ public record Evaluation(
     public static String tableHeader() {
         return String.format(
                 Locale.ROOT,
-                "%-22s %-10s %5s %8s %8s %7s %7s %9s %9s",
+                "%-22s %-13s %5s %8s %8s %7s %7s %9s %9s",
                 "method",
                 "predictive",
                 "T",

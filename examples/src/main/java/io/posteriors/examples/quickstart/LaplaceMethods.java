@@ -28,8 +28,9 @@ import java.util.List;
 /**
  * The quick-start entries of posteriors-laplace: from the MAP (trained once by Adam), make one
  * Laplace pass over the batches, tune the scalar prior precision by the Laplace evidence, and hand
- * the state to two predictives at temperature 1: Monte Carlo over {@link Row#SAMPLES} weight
- * samples and the linearised (GLM, probit) predictive.
+ * the state to three predictives at temperature 1: Monte Carlo over {@link Row#SAMPLES} weight
+ * samples, and the linearised (GLM) predictive with the probit approximation of its mean or the
+ * average over samples of the linearised outputs.
  *
  * <p>The precision is built with the sum convention: the per-sample log likelihoods of all N
  * training points are added up and the N(0, 1) prior of {@link Problem#logPosterior()} enters as
@@ -103,7 +104,8 @@ final class LaplaceMethods {
                 Fitted f = fit.fit(problem, map, out);
                 return List.of(
                         Row.monteCarlo(name, problem, f.posterior(), f.fixed()),
-                        Row.linearised(name, problem, f.posterior(), f.fixed()));
+                        Row.linearised(name, problem, f.posterior(), f.fixed(), true),
+                        Row.linearised(name, problem, f.posterior(), f.fixed(), false));
             }
         };
     }

@@ -54,20 +54,28 @@ public record Row(String method, String predictive, double temperature, Predicti
     }
 
     /**
-     * Returns the linearised (GLM, probit) row of a Gaussian posterior at temperature 1.
+     * Returns the linearised (GLM) row of a Gaussian posterior at temperature 1: with the probit
+     * approximation of the mean predictive ({@code linearised}) or the average over {@link
+     * #SAMPLES} samples of the linearised outputs ({@code linearised-mc}).
      *
      * @param method the method's name
      * @param problem the problem
      * @param posterior the Gaussian posterior
      * @param fixed every parameter, the posterior's leaves replacing theirs; or null
+     * @param probit whether the mean predictive is the probit approximation
      * @return the row
      */
     static Row linearised(
-            String method, Problem problem, GaussianPosterior posterior, TensorTree fixed) {
-        Predictive.Builder b = Predictive.linearised(posterior, problem.model()).samples(SAMPLES);
+            String method,
+            Problem problem,
+            GaussianPosterior posterior,
+            TensorTree fixed,
+            boolean probit) {
+        Predictive.Builder b =
+                Predictive.linearised(posterior, problem.model()).samples(SAMPLES).probit(probit);
         if (fixed != null) {
             b.fixedParams(fixed);
         }
-        return new Row(method, "linearised", 1.0, b.build());
+        return new Row(method, probit ? "linearised" : "linearised-mc", 1.0, b.build());
     }
 }

@@ -115,8 +115,8 @@ class QuickStartTest {
                         System.err);
         assertEquals(0, code);
         List<String> lines = Files.readAllLines(json);
-        assertEquals(
-                4, lines.size(), String.join("\n", lines)); // map, sgd, laplace mc + linearised
+        // map, sgd, and laplace with mc, linearised and linearised-mc
+        assertEquals(5, lines.size(), String.join("\n", lines));
         assertTrue(
                 lines.get(0).startsWith("{\"method\":\"map\",\"predictive\":\"map\""),
                 lines.get(0));
