@@ -191,7 +191,8 @@ public final class BenchMain {
             throws IOException, InterruptedException {
         List<Spec> specs = select(args.only);
         Path statsDir = Files.createTempDirectory("posteriors-bench");
-        List<String> jvmArgs =
+        List<String> jvmArgs = new ArrayList<>(Catalog.sparkJvmArgs());
+        jvmArgs.addAll(
                 List.of(
                         "-Dai.djl.offline=true",
                         "-DOPT_OUT_TRACKING=true",
@@ -199,7 +200,7 @@ public final class BenchMain {
                         "-Xss4m",
                         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                         "-D" + CUDA_LOG + "=error",
-                        "-D" + Monitored.STATS_DIR + "=" + statsDir);
+                        "-D" + Monitored.STATS_DIR + "=" + statsDir));
         OutputFormat format =
                 OutputFormatFactory.createFormatInstance(
                         System.err, args.verbose ? VerboseMode.NORMAL : VerboseMode.SILENT);

@@ -553,7 +553,66 @@ final class Catalog {
                         null,
                         40.0,
                         0.238));
+        // Spark (built only with -Pspark: the benchmarks module then depends on posteriors-spark)
+        if (SPARK_BENCHMARKS != null) {
+            String spark = "MLP 784-256-256-10, 4096 rows (8 partitions x 8 batches x 64), ";
+            s.add(
+                    new Spec(
+                            "laplace-diag-ggn-single-jvm-4096",
+                            "",
+                            SPARK_BENCHMARKS + ".DiagGgnSingleJvm.fit",
+                            "laplace-diag-ggn-single-jvm-4096",
+                            mlp,
+                            b,
+                            spark + "DiagGgn fit in one JVM (the baseline)",
+                            null,
+                            null,
+                            null));
+            s.add(
+                    new Spec(
+                            "laplace-diag-ggn-spark-local2-4096",
+                            "",
+                            SPARK_BENCHMARKS + ".DiagGgnSparkLocal.fit",
+                            "laplace-diag-ggn-single-jvm-4096",
+                            mlp,
+                            b,
+                            spark + "SparkLaplace DiagGgn fit on local[2], treeAggregate",
+                            null,
+                            null,
+                            null));
+        }
         return s;
+    }
+
+    /** The Spark benchmarks' class name when they were compiled in (-Pspark), else null. */
+    static final String SPARK_BENCHMARKS = sparkBenchmarks();
+
+    private static String sparkBenchmarks() {
+        String name = "io.posteriors.benchmarks.SparkBenchmarks";
+        try {
+            Class.forName(name, false, Catalog.class.getClassLoader());
+            return name;
+        } catch (ClassNotFoundException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Returns the extra JVM flags the Spark benchmarks' forks need, or none.
+     *
+     * @return the flags
+     */
+    @SuppressWarnings("unchecked")
+    static java.util.List<String> sparkJvmArgs() {
+        if (SPARK_BENCHMARKS == null) {
+            return java.util.List.of();
+        }
+        try {
+            return (java.util.List<String>)
+                    Class.forName(SPARK_BENCHMARKS).getField("JVM_ARGS").get(null);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read SparkBenchmarks.JVM_ARGS", e);
+        }
     }
 
     private static Spec spec(

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -200,6 +201,98 @@ public final class PosteriorFiles {
                 owned.forEach(a -> a.attach(manager));
                 return type.cast(value);
             }
+        }
+    }
+
+    /**
+     * Returns the bytes of the file that {@link #save(Path, Object)} writes for {@code value}, in
+     * the same format and bit for bit, for sending a value to another process (a Spark task's
+     * result or broadcast, a message) where {@link #fromBytes(byte[], Class, NDManager)} reads it
+     * back with every check of {@link #load(Path, Class, NDManager)}.
+     *
+     * <p>The format's writer works on files: the bytes pass through a file in a new private
+     * directory under {@code java.io.tmpdir}, removed before this returns.
+     *
+     * @param value a {@link TensorTree}, a {@link SamplePosterior} or a record
+     * @return the bytes of a posterior file
+     * @throws NullPointerException when {@code value} is null
+     * @throws IllegalArgumentException as {@link #save(Path, Object)}
+     * @throws IllegalStateException when an array or its manager is closed
+     * @throws IOException when the temporary file cannot be written or read
+     */
+    public static byte[] toBytes(Object value) throws IOException {
+        Checks.notNull(value, "value");
+        Path dir = Files.createTempDirectory("posteriors-bytes");
+        Path file = dir.resolve("value.posterior");
+        try {
+            save(file, value);
+            return Files.readAllBytes(file);
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * Loads a value of the expected type from the bytes of a posterior file (as {@link
+     * #toBytes(Object)} returns them) onto {@code manager}'s device, with every check of {@link
+     * #load(Path, Class, NDManager)}.
+     *
+     * @param bytes the bytes of a posterior file; not modified
+     * @param type the expected class: {@code TensorTree.class}, {@code SamplePosterior.class} or a
+     *     record class such as {@code SghmcState.class}
+     * @param manager the manager that owns every loaded array
+     * @param <T> the type
+     * @return the value; the caller owns its arrays (closing {@code manager} frees them)
+     * @throws PosteriorFileException when the bytes are truncated, corrupted, hostile, of another
+     *     format or version, or hold another type (its message names a temporary file, which is
+     *     removed)
+     * @throws IOException when the temporary file cannot be written or read
+     * @throws IllegalArgumentException when {@code type} cannot be loaded
+     * @throws IllegalStateException when {@code manager} is closed
+     * @throws NullPointerException when an argument is null
+     */
+    public static <T> T fromBytes(byte[] bytes, Class<T> type, NDManager manager)
+            throws IOException {
+        Checks.notNull(manager, "manager");
+        return fromBytes(bytes, type, manager, manager.getDevice());
+    }
+
+    /**
+     * Loads a value of the expected type from the bytes of a posterior file onto {@code device},
+     * owned by {@code manager}, with every check of {@link #load(Path, Class, NDManager, Device)}.
+     *
+     * @param bytes the bytes of a posterior file; not modified
+     * @param type the expected class
+     * @param manager the manager that owns every loaded array
+     * @param device the device the arrays are created on
+     * @param <T> the type
+     * @return the value; the caller owns its arrays
+     * @throws PosteriorFileException when the bytes are truncated, corrupted, hostile, of another
+     *     format or version, or hold another type
+     * @throws IOException when the temporary file cannot be written or read
+     * @throws IllegalArgumentException when {@code type} cannot be loaded
+     * @throws IllegalStateException when {@code manager} is closed
+     * @throws NullPointerException when an argument is null
+     */
+    public static <T> T fromBytes(byte[] bytes, Class<T> type, NDManager manager, Device device)
+            throws IOException {
+        Checks.notNull(bytes, "bytes");
+        Checks.notNull(type, "type");
+        Checks.notNull(manager, "manager");
+        Checks.notNull(device, "device");
+        Codec.checkRootType(type);
+        if (!manager.isOpen()) {
+            throw new IllegalStateException("manager has been closed");
+        }
+        Path dir = Files.createTempDirectory("posteriors-bytes");
+        Path file = dir.resolve("value.posterior");
+        try {
+            Files.write(file, bytes);
+            return load(file, type, manager, device);
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(dir);
         }
     }
 

@@ -173,20 +173,7 @@ public record DiagGgn<B>(
          *     entry is negative or not finite
          */
         public Builder<B> prior(DiagLaplaceState previous, double temperature) {
-            Checks.open(Checks.notNull(previous, "previous"));
-            Checks.positive(temperature, "temperature");
-            TensorTree scaled =
-                    io.posteriors.Scopes.call(
-                            previous.params().manager(),
-                            () ->
-                                    previous.precDiag()
-                                            .map(
-                                                    p ->
-                                                            p.div(
-                                                                    io.posteriors.Scalars.like(
-                                                                            p, temperature))),
-                            TensorTree::leaves);
-            return initPrecDiag(scaled);
+            return initPrecDiag(DiagLaplaceState.precisionAt(previous, temperature));
         }
 
         /**

@@ -188,4 +188,20 @@ public record DiagLaplaceState(TensorTree params, TensorTree precDiag, long step
                                                     action, k, count, at));
                                 }));
     }
+
+    /**
+     * Returns {@code previous.precDiag() / temperature}, the precision of {@code N(μ, T Σ)}, as new
+     * arrays on the previous state's manager: the prior precision of the next task in continual
+     * learning.
+     */
+    static TensorTree precisionAt(DiagLaplaceState previous, double temperature) {
+        Checks.open(Checks.notNull(previous, "previous"));
+        Checks.positive(temperature, "temperature");
+        return io.posteriors.Scopes.call(
+                previous.params().manager(),
+                () ->
+                        previous.precDiag()
+                                .map(p -> p.div(io.posteriors.Scalars.like(p, temperature))),
+                TensorTree::leaves);
+    }
 }

@@ -166,4 +166,48 @@ final class Kfac {
         }
         return prior;
     }
+
+    /**
+     * The options both KFAC transforms share: the structured log posterior, the subnetwork (or
+     * none) and the prior precision.
+     *
+     * @param <B> the batch type
+     * @param <T> the concrete builder type
+     */
+    abstract static class Builder<B, T extends Builder<B, T>> {
+        final ModelLogPosterior<B> logPosterior;
+        final Subnetwork<B> subnetwork;
+        PriorPrecision priorPrecision = PriorPrecision.of(0);
+
+        Builder(ModelLogPosterior<B> logPosterior, Subnetwork<B> subnetwork) {
+            this.logPosterior = logPosterior;
+            this.subnetwork = subnetwork;
+        }
+
+        abstract T self();
+
+        /**
+         * Sets one prior precision for every parameter (default 0).
+         *
+         * @param priorPrecision the precision; finite and non-negative
+         * @return this builder
+         * @throws IllegalArgumentException when it is negative or not finite
+         */
+        public final T priorPrecision(double priorPrecision) {
+            this.priorPrecision = PriorPrecision.of(priorPrecision);
+            return self();
+        }
+
+        /**
+         * Sets the prior precision: a scalar, or per leaf with each layer's weight and bias equal.
+         *
+         * @param priorPrecision the precision
+         * @return this builder
+         * @throws IllegalArgumentException when it is diagonal
+         */
+        public final T priorPrecision(PriorPrecision priorPrecision) {
+            this.priorPrecision = requireKfacPrior(priorPrecision);
+            return self();
+        }
+    }
 }

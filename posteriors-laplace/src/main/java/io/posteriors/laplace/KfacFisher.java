@@ -98,37 +98,13 @@ public record KfacFisher<B>(
      *
      * @param <B> the batch type
      */
-    public static final class Builder<B> {
-        private final ModelLogPosterior<B> logPosterior;
-        private final Subnetwork<B> subnetwork;
-        private PriorPrecision priorPrecision = PriorPrecision.of(0);
-
+    public static final class Builder<B> extends Kfac.Builder<B, Builder<B>> {
         private Builder(ModelLogPosterior<B> logPosterior, Subnetwork<B> subnetwork) {
-            this.logPosterior = logPosterior;
-            this.subnetwork = subnetwork;
+            super(logPosterior, subnetwork);
         }
 
-        /**
-         * Sets one prior precision for every parameter (default 0).
-         *
-         * @param priorPrecision the precision; finite and non-negative
-         * @return this builder
-         * @throws IllegalArgumentException when it is negative or not finite
-         */
-        public Builder<B> priorPrecision(double priorPrecision) {
-            this.priorPrecision = PriorPrecision.of(priorPrecision);
-            return this;
-        }
-
-        /**
-         * Sets the prior precision: a scalar, or per leaf with each layer's weight and bias equal.
-         *
-         * @param priorPrecision the precision
-         * @return this builder
-         * @throws IllegalArgumentException when it is diagonal
-         */
-        public Builder<B> priorPrecision(PriorPrecision priorPrecision) {
-            this.priorPrecision = Kfac.requireKfacPrior(priorPrecision);
+        @Override
+        Builder<B> self() {
             return this;
         }
 
