@@ -253,6 +253,14 @@ public final class FunctionalModel {
                                 name, params.names()));
             }
             NDArray a = params.get(name);
+            ai.djl.ndarray.types.Shape want = parameter.getShape();
+            if (want != null && !want.equals(a.getShape())) {
+                // checked here, before the engine sees it, so the message names the leaf
+                throw new IllegalArgumentException(
+                        Checks.format(
+                                "params leaf '%s' must have shape %s for the block, got %s",
+                                name, want, a.getShape()));
+            }
             if (!a.getDevice().equals(device)) {
                 throw new IllegalArgumentException(
                         Checks.format(

@@ -68,6 +68,29 @@ class FunctionalModelTest {
     }
 
     @Test
+    void forward_leafOfWrongShape_isRejectedByNameBeforeTheEngine() {
+        FunctionalModel model = FunctionalModel.of(block);
+        TensorTree own = TensorTree.fromBlock(block);
+        String first = own.names().get(0);
+        Shape want = own.get(first).getShape();
+        TensorTree bad =
+                own.mapWithName(
+                        (k, a) ->
+                                k.equals(first)
+                                        ? manager.zeros(new Shape(want.get(1), want.get(0)))
+                                        : a);
+        IllegalArgumentException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        IllegalArgumentException.class,
+                        () -> model.forward(bad, new ai.djl.ndarray.NDList(x)));
+        assertEquals(
+                Checks.format(
+                        "params leaf '%s' must have shape %s for the block, got %s",
+                        first, want, new Shape(want.get(1), want.get(0))),
+                e.getMessage());
+    }
+
+    @Test
     void parameterNames_matchTreeFromBlock() {
         FunctionalModel model = FunctionalModel.of(block);
         TensorTree params = TensorTree.fromBlock(block);
