@@ -353,20 +353,16 @@ public final class Curvature {
     public static <B> Linearized linearizedForwardDiag(
             ForwardFn<B> forward, TensorTree params, B batch, TensorTree sdDiag) {
         Checks.notNull(forward, "forward");
-        return onLeaves(
-                params,
-                x -> {
-                    params.requireSameStructure(sdDiag, "sdDiag");
-                    ModelOutput mo = Checks.notNull(forward.apply(x, batch), "forward result");
-                    NDArray o = mo.output();
-                    checkBatchFirst(o);
-                    long n = o.getShape().get(0);
-                    long d = o.size() / n;
-                    NDList j = TorchAutograd.jacobian(o.flatten(), x.leaves(), params.manager());
-                    NDArray jm = flatRows(j, n * d).reshape(n, d, -1);
+        requireOpen(params);
+        params.requireSameStructure(sdDiag, "sdDiag");
+        return Scoped.call(
+                params.manager(),
+                () -> {
+                    Jacobian j = jacobian(forward, params, batch);
+                    NDArray jm = j.jacobian();
                     NDArray var = sdDiag.ravel().square();
                     NDArray cov = jm.mul(var).matMul(jm.transpose(0, 2, 1));
-                    return new Linearized(o.stopGradient(), cov, detach(mo.aux()));
+                    return new Linearized(j.output(), cov, j.aux());
                 },
                 Linearized::arrays);
     }

@@ -2,10 +2,8 @@ package io.posteriors;
 
 import static io.posteriors.Differentiation.checkVector;
 import static io.posteriors.Differentiation.requireOpen;
-import static io.posteriors.Differentiation.vjpOfScalar;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import io.posteriors.internal.Scoped;
@@ -217,7 +215,7 @@ public final class KroneckerFactors {
             boolean ggn) {
         List<FunctionalModel.LinearProbe> probes = new ArrayList<>();
         NDList out = m.model().forwardWithProbes(x, m.inputsOf(batch), probes);
-        if (out == null || probes.isEmpty() || sharesParameters(probes)) {
+        if (out == null || probes.isEmpty() || LinearProbing.sharesParameters(probes)) {
             return null;
         }
         NDArray o = out.singletonOrThrow();
@@ -236,7 +234,7 @@ public final class KroneckerFactors {
         NDArray[] g = new NDArray[kept.size()];
         if (!kept.isEmpty()) {
             if (ggn) {
-                NDArray factor = hessianRoot(m, o, batch, params);
+                NDArray factor = LinearProbing.hessianRoot(m, o, batch, params);
                 int c = (int) o.getShape().get(1);
                 for (int k = 0; k < c; k++) {
                     NDArray u = factor.get(new NDIndex(":, :, {}", k));
@@ -277,42 +275,5 @@ public final class KroneckerFactors {
             NDArray term = d.transpose().matMul(d);
             g[i] = g[i] == null ? term : g[i].add(term);
         }
-    }
-
-    /**
-     * Returns per-sample square roots {@code L_i} ({@code (n, C, C)}) of the Hessians of {@code
-     * -logLik_i} in the outputs, clipping negative eigenvalues at zero.
-     */
-    private static <B> NDArray hessianRoot(
-            ModelLogPosterior<B> m, NDArray o, B batch, TensorTree params) {
-        int c = (int) o.getShape().get(1);
-        NDArray od = o.stopGradient();
-        od.setRequiresGradient(true);
-        NDArray loss = m.logLikelihood().apply(od, batch);
-        checkVector(loss, "per-sample log likelihood");
-        NDArray total = loss.sum().neg();
-        NDArray gl = vjpOfScalar(total, List.of(od), true, params.manager()).get(0);
-        NDList columns = new NDList(c);
-        for (int k = 0; k < c; k++) {
-            NDArray e = od.zerosLike();
-            e.set(new NDIndex(":, {}", k), 1);
-            NDArray dot = gl.mul(e).sum();
-            columns.add(vjpOfScalar(dot, List.of(od), false, params.manager()).get(0));
-        }
-        NDArray h = NDArrays.stack(columns, 2);
-        NDArray hs = h.add(h.transpose(0, 2, 1)).div(2);
-        NDList eig = Linalg.eigh(hs);
-        NDArray root = eig.get(0).maximum(0).sqrt();
-        return eig.get(1).mul(root.expandDims(1));
-    }
-
-    private static boolean sharesParameters(List<FunctionalModel.LinearProbe> probes) {
-        Set<String> seen = new HashSet<>();
-        for (FunctionalModel.LinearProbe p : probes) {
-            if (!seen.add(p.weight()) || (p.bias() != null && !seen.add(p.bias()))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -73,7 +73,7 @@ final class LinearProbing<B> {
         return new Probed(out.singletonOrThrow(), probes, probeArrays);
     }
 
-    private static boolean sharesParameters(List<FunctionalModel.LinearProbe> probes) {
+    static boolean sharesParameters(List<FunctionalModel.LinearProbe> probes) {
         Set<String> seen = new HashSet<>();
         for (FunctionalModel.LinearProbe p : probes) {
             if (!seen.add(p.weight()) || (p.bias() != null && !seen.add(p.bias()))) {
@@ -180,25 +180,7 @@ final class LinearProbing<B> {
         }
         NDArray o = probed.output();
         int c = (int) o.getShape().get(1);
-        // per-sample Hessian blocks of the loss with respect to the outputs, H[i, :, k]
-        NDArray od = o.stopGradient();
-        od.setRequiresGradient(true);
-        NDArray loss = m.logLikelihood().apply(od, batch);
-        checkVector(loss, "per-sample log likelihood");
-        NDArray total = loss.sum().neg();
-        NDArray g = vjpOfScalar(total, List.of(od), true, params.manager()).get(0);
-        NDList columns = new NDList(c);
-        for (int k = 0; k < c; k++) {
-            NDArray e = od.zerosLike();
-            e.set(new NDIndex(":, {}", k), 1);
-            NDArray dot = g.mul(e).sum();
-            columns.add(vjpOfScalar(dot, List.of(od), false, params.manager()).get(0));
-        }
-        NDArray h = NDArrays.stack(columns, 2); // (n, C, C)
-        NDArray hs = h.add(h.transpose(0, 2, 1)).div(2);
-        NDList eig = Linalg.eigh(hs);
-        NDArray root = eig.get(0).maximum(0).sqrt(); // (n, C)
-        NDArray factor = eig.get(1).mul(root.expandDims(1)); // L = V diag(sqrt(lambda+))
+        NDArray factor = hessianRoot(m, o, batch, params); // L = V diag(sqrt(lambda+))
         Map<String, NDArray> diag = new LinkedHashMap<>();
         for (int k = 0; k < c; k++) {
             NDArray u = factor.get(new NDIndex(":, :, {}", k));
@@ -274,5 +256,33 @@ final class LinearProbing<B> {
             cov = cov == null ? term : cov.add(term);
         }
         return new Curvature.Linearized(o.stopGradient(), cov, new NDList());
+    }
+
+    /**
+     * Returns per-sample square roots {@code L_i = V_i diag(sqrt(max(λ_i, 0)))}, shape {@code (n,
+     * C, C)}, of the Hessians of {@code -logLik_i} with respect to the outputs {@code o}: the
+     * output-side factor of the GGN. Negative eigenvalues (a non-convex likelihood) are clipped at
+     * zero, as the GGN requires. Shared by the diagonal GGN and KFAC.
+     */
+    static <B> NDArray hessianRoot(ModelLogPosterior<B> m, NDArray o, B batch, TensorTree params) {
+        int c = (int) o.getShape().get(1);
+        NDArray od = o.stopGradient();
+        od.setRequiresGradient(true);
+        NDArray loss = m.logLikelihood().apply(od, batch);
+        checkVector(loss, "per-sample log likelihood");
+        NDArray total = loss.sum().neg();
+        NDArray g = vjpOfScalar(total, List.of(od), true, params.manager()).get(0);
+        NDList columns = new NDList(c);
+        for (int k = 0; k < c; k++) {
+            NDArray e = od.zerosLike();
+            e.set(new NDIndex(":, {}", k), 1);
+            NDArray dot = g.mul(e).sum();
+            columns.add(vjpOfScalar(dot, List.of(od), false, params.manager()).get(0));
+        }
+        NDArray h = NDArrays.stack(columns, 2); // (n, C, C): H[i, :, k]
+        NDArray hs = h.add(h.transpose(0, 2, 1)).div(2);
+        NDList eig = Linalg.eigh(hs);
+        NDArray root = eig.get(0).maximum(0).sqrt(); // (n, C)
+        return eig.get(1).mul(root.expandDims(1));
     }
 }

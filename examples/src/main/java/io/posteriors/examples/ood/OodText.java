@@ -65,14 +65,9 @@ public final class OodText {
     public static JsonObject run(ExampleOptions o, PrintStream out) throws IOException {
         long start = System.nanoTime();
         Files.createDirectories(o.out());
-        Map<String, TextMethods.Predictions> preds;
-        int[] labels;
-        try (GenreTask task =
-                new GenreTask(
-                        o.data(), o.full() ? GenreTask.FULL : GenreTask.SMALL, o.seed(), out)) {
-            labels = task.testLabels();
-            preds = TextMethods.runAll(task, o.full() ? TextMethods.FULL : TextMethods.SMALL, out);
-        }
+        TextMethods.TaskResults results = TextMethods.runTask(o, out);
+        Map<String, TextMethods.Predictions> preds = results.predictions();
+        int[] labels = results.labels();
         JsonObject json = new JsonObject();
         json.addProperty("example", "ood-text");
         json.addProperty("size", o.size());

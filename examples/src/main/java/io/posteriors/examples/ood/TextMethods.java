@@ -117,6 +117,32 @@ public final class TextMethods {
             String name, ClassPredictions english, ClassPredictions spanish, double seconds) {}
 
     /**
+     * The test labels and every method's predictions on one genre task.
+     *
+     * @param labels the English test labels
+     * @param predictions the predictions by method name, MAP first
+     */
+    public record TaskResults(int[] labels, Map<String, Predictions> predictions) {}
+
+    /**
+     * Builds the genre task the options ask for (size, seed, data folder), runs every method on it
+     * and closes it: what the OOD and selective-prediction examples share.
+     *
+     * @param o the example's options
+     * @param out where progress is printed
+     * @return the labels and predictions
+     * @throws java.io.IOException when the data cannot be read
+     */
+    public static TaskResults runTask(io.posteriors.examples.text.ExampleOptions o, PrintStream out)
+            throws java.io.IOException {
+        try (GenreTask task =
+                new GenreTask(
+                        o.data(), o.full() ? GenreTask.FULL : GenreTask.SMALL, o.seed(), out)) {
+            return new TaskResults(task.testLabels(), runAll(task, o.full() ? FULL : SMALL, out));
+        }
+    }
+
+    /**
      * Fits every method and predicts with each on both sets.
      *
      * @param task the task

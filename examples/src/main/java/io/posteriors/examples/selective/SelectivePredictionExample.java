@@ -2,7 +2,6 @@ package io.posteriors.examples.selective;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import io.posteriors.examples.ood.GenreTask;
 import io.posteriors.examples.ood.TextMethods;
 import io.posteriors.examples.text.ExampleOptions;
 import io.posteriors.examples.text.JsonOut;
@@ -57,14 +56,9 @@ public final class SelectivePredictionExample {
     public static JsonObject run(ExampleOptions o, PrintStream out) throws IOException {
         long start = System.nanoTime();
         Files.createDirectories(o.out());
-        Map<String, TextMethods.Predictions> preds;
-        int[] labels;
-        try (GenreTask task =
-                new GenreTask(
-                        o.data(), o.full() ? GenreTask.FULL : GenreTask.SMALL, o.seed(), out)) {
-            labels = task.testLabels();
-            preds = TextMethods.runAll(task, o.full() ? TextMethods.FULL : TextMethods.SMALL, out);
-        }
+        TextMethods.TaskResults results = TextMethods.runTask(o, out);
+        Map<String, TextMethods.Predictions> preds = results.predictions();
+        int[] labels = results.labels();
         JsonObject json = new JsonObject();
         json.addProperty("example", "selective-prediction");
         json.addProperty("size", o.size());
