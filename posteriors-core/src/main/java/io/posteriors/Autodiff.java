@@ -3,6 +3,7 @@ package io.posteriors;
 import static io.posteriors.Differentiation.arraysOf;
 import static io.posteriors.Differentiation.callPerSample;
 import static io.posteriors.Differentiation.callScalar;
+import static io.posteriors.Differentiation.checkScalar;
 import static io.posteriors.Differentiation.detach;
 import static io.posteriors.Differentiation.innerProduct;
 import static io.posteriors.Differentiation.onLeaves;
@@ -79,6 +80,12 @@ public final class Autodiff {
     private static <B> ValueAndGrad valueAndGrad(
             LogProbFn<B> f, TensorTree params, B batch, boolean perSample) {
         Checks.notNull(f, "f");
+        if (!perSample) {
+            Optional<ModelLogPosterior<B>> s = f.structure();
+            if (s.isPresent() && !s.get().isPerSample() && s.get().gaussianPrior() != null) {
+                return valueAndGradAnalyticPrior(s.get(), params, batch);
+            }
+        }
         return onLeaves(
                 params,
                 x -> {
@@ -92,6 +99,38 @@ public final class Autodiff {
                             value.stopGradient(), treeLike(params, g), detach(lp.aux()));
                 },
                 ValueAndGrad::arrays);
+    }
+
+    /**
+     * The gradient of a log posterior whose prior is a {@link GaussianPrior}: one reverse pass
+     * through the mean log likelihood, then the prior's value and gradient (over N) added outside
+     * the graph.
+     */
+    private static <B> ValueAndGrad valueAndGradAnalyticPrior(
+            ModelLogPosterior<B> m, TensorTree params, B batch) {
+        ValueAndGrad vg =
+                onLeaves(
+                        params,
+                        x -> {
+                            LogProb lp = m.applyLikelihood(x, batch);
+                            NDArray value = lp.value();
+                            checkScalar(value, "log probability");
+                            NDList g = TorchAutograd.backward(value, x.leaves());
+                            return new ValueAndGrad(
+                                    value.stopGradient(), treeLike(params, g), detach(lp.aux()));
+                        },
+                        ValueAndGrad::arrays);
+        try {
+            double scale = 1.0 / m.dataSize();
+            m.gaussianPrior().addScaledGradient(params, vg.grad(), scale);
+            try (NDArray prior = m.gaussianPrior().scaledValue(params, scale)) {
+                vg.value().addi(prior);
+            }
+        } catch (RuntimeException e) {
+            vg.close();
+            throw e;
+        }
+        return vg;
     }
 
     /**

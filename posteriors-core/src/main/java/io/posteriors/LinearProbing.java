@@ -125,13 +125,21 @@ final class LinearProbing<B> {
                 sq.put(p.bias(), delta.square().sum(new int[] {0}));
             }
         }
-        NDArray prior = m.scaledPrior(x);
         NDArray values = ll;
         TensorTree r = null;
-        if (prior != null) {
-            checkScalar(prior, "log prior");
-            values = ll.add(prior);
-            r = treeLike(params, TorchAutograd.backward(prior, x.leaves()));
+        GaussianPrior gaussian = m.gaussianPrior();
+        if (gaussian != null) {
+            // the prior's value and gradient over N written down, no reverse pass
+            double scale = 1.0 / m.dataSize();
+            values = ll.add(gaussian.scaledValue(params, scale));
+            r = gaussian.scaledGradient(params, scale);
+        } else {
+            NDArray prior = m.scaledPrior(x);
+            if (prior != null) {
+                checkScalar(prior, "log prior");
+                values = ll.add(prior);
+                r = treeLike(params, TorchAutograd.backward(prior, x.leaves()));
+            }
         }
         Map<String, NDArray> sumOut = new LinkedHashMap<>();
         Map<String, NDArray> sqOut = new LinkedHashMap<>();

@@ -40,6 +40,8 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
     private final Function<B, NDList> inputs;
     private final OutputLogLikelihood<B> logLikelihood;
     private final Function<TensorTree, NDArray> logPrior;
+    // the same prior with a known gradient, or null
+    private final GaussianPrior gaussianPrior;
     private final double dataSize;
     private final boolean perSample;
     // the fast paths, shared by the batch and per-sample forms (they need the same parts)
@@ -50,6 +52,7 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
             Function<B, NDList> inputs,
             OutputLogLikelihood<B> logLikelihood,
             Function<TensorTree, NDArray> logPrior,
+            GaussianPrior gaussianPrior,
             double dataSize,
             boolean perSample,
             LinearProbing<B> probing) {
@@ -57,6 +60,7 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
         this.inputs = inputs;
         this.logLikelihood = logLikelihood;
         this.logPrior = logPrior;
+        this.gaussianPrior = gaussianPrior;
         this.dataSize = dataSize;
         this.perSample = perSample;
         this.probing = probing == null ? new LinearProbing<>(this) : probing;
@@ -88,6 +92,7 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
         private final Function<B, NDList> inputs;
         private final OutputLogLikelihood<B> logLikelihood;
         private Function<TensorTree, NDArray> logPrior;
+        private GaussianPrior gaussianPrior;
         private double dataSize = 1;
 
         private Builder(
@@ -109,6 +114,26 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
          */
         public Builder<B> prior(Function<TensorTree, NDArray> logPrior, double dataSize) {
             this.logPrior = Checks.notNull(logPrior, "logPrior");
+            this.gaussianPrior = null;
+            this.dataSize = Checks.positive(dataSize, "dataSize");
+            return this;
+        }
+
+        /**
+         * Adds a Gaussian log prior (normalised), divided by the data-set size in the log
+         * posterior. The value is that of {@code prior.logProb}; gradients of the log posterior
+         * ({@link Autodiff#valueAndGrad}, so every sampler, VI and optimiser step) and the
+         * per-sample fast paths add its gradient analytically instead of differentiating it.
+         *
+         * @param prior the prior
+         * @param dataSize the number of training samples N; positive
+         * @return this builder
+         * @throws IllegalArgumentException when {@code dataSize} is not positive
+         */
+        public Builder<B> prior(GaussianPrior prior, double dataSize) {
+            Checks.notNull(prior, "prior");
+            this.logPrior = prior::logProb;
+            this.gaussianPrior = prior;
             this.dataSize = Checks.positive(dataSize, "dataSize");
             return this;
         }
@@ -120,7 +145,7 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
          */
         public ModelLogPosterior<B> build() {
             return new ModelLogPosterior<>(
-                    model, inputs, logLikelihood, logPrior, dataSize, false, null);
+                    model, inputs, logLikelihood, logPrior, gaussianPrior, dataSize, false, null);
         }
     }
 
@@ -135,7 +160,14 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
         return perSample
                 ? this
                 : new ModelLogPosterior<>(
-                        model, inputs, logLikelihood, logPrior, dataSize, true, probing);
+                        model,
+                        inputs,
+                        logLikelihood,
+                        logPrior,
+                        gaussianPrior,
+                        dataSize,
+                        true,
+                        probing);
     }
 
     /**
@@ -190,8 +222,28 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
         return new LogProb(combine(outputs, params, batch), new NDList(outputs));
     }
 
-    /** Evaluates from outputs already computed (the fast path's probed forward). */
-    NDArray combine(NDArray outputs, TensorTree params, B batch) {
+    /**
+     * Returns the prior with an analytic gradient, or null when the prior is absent or a function.
+     */
+    GaussianPrior gaussianPrior() {
+        return gaussianPrior;
+    }
+
+    double dataSize() {
+        return dataSize;
+    }
+
+    /**
+     * Evaluates the log likelihood part alone (mean or per sample, as this function is), with the
+     * model outputs as aux: the part a gradient step differentiates when the prior's gradient is
+     * analytic.
+     */
+    LogProb applyLikelihood(TensorTree params, B batch) {
+        NDArray outputs = model.forward(params, inputsOf(batch)).singletonOrThrow();
+        return new LogProb(likelihoodValue(outputs, batch), new NDList(outputs));
+    }
+
+    private NDArray likelihoodValue(NDArray outputs, B batch) {
         NDArray ll = logLikelihood.apply(outputs, batch);
         if (ll == null || ll.getShape().dimension() != 1) {
             throw new IllegalArgumentException(
@@ -199,7 +251,12 @@ public final class ModelLogPosterior<B> implements LogProbFn<B> {
                             "logLikelihood must return one value per sample, got %s",
                             ll == null ? "null" : "shape " + ll.getShape()));
         }
-        NDArray value = perSample ? ll : ll.mean();
+        return perSample ? ll : ll.mean();
+    }
+
+    /** Evaluates from outputs already computed (the fast path's probed forward). */
+    NDArray combine(NDArray outputs, TensorTree params, B batch) {
+        NDArray value = likelihoodValue(outputs, batch);
         if (logPrior != null) {
             NDArray prior = Objects.requireNonNull(logPrior.apply(params), "logPrior result");
             value = value.add(prior.div(Scalars.like(prior, dataSize)));

@@ -110,6 +110,21 @@ final class Catalog {
                         null,
                         null,
                         null));
+        s.add(
+                spec(
+                        "grad-mlp-autograd-prior",
+                        "",
+                        CoreBenchmarks.GradMlpAutogradPrior.class,
+                        "call",
+                        SGD_MLP,
+                        mlp,
+                        b,
+                        mlpData
+                                + "Autodiff.valueAndGrad, the N(0,1) prior as a DiagNormal.logProb"
+                                + " lambda (differentiated by autograd)",
+                        null,
+                        null,
+                        null));
         // core
         s.add(
                 spec(

@@ -14,6 +14,7 @@ import ai.djl.nn.core.Linear;
 import io.posteriors.DiagNormal;
 import io.posteriors.ForwardFn;
 import io.posteriors.FunctionalModel;
+import io.posteriors.GaussianPrior;
 import io.posteriors.LogLikelihoods;
 import io.posteriors.ModelLogPosterior;
 import io.posteriors.ModelOutput;
@@ -249,12 +250,28 @@ public final class ClassificationProblem implements AutoCloseable {
 
     /**
      * Returns the log posterior of a batch: mean log likelihood plus the N(0, 1) log prior over N,
-     * with the logits as aux. Built as a {@link ModelLogPosterior}, the way a user gets the fast
-     * per-sample path by default.
+     * with the logits as aux. Built as a {@link ModelLogPosterior} with a {@link GaussianPrior},
+     * the way a user gets the fast per-sample path and the analytic prior gradient.
      *
      * @return the function
      */
     public ModelLogPosterior<Batch> logPosterior() {
+        return ModelLogPosterior.<Batch>builder(
+                        model,
+                        b -> new NDList(b.x()),
+                        (o, b) -> LogLikelihoods.categorical(o, b.y()))
+                .prior(GaussianPrior.isotropic(0.0, 1.0), n)
+                .build();
+    }
+
+    /**
+     * Returns the same log posterior with the prior given as a function ({@code
+     * DiagNormal.logProb}), which autograd differentiates: what the prior's gradient costs without
+     * {@link GaussianPrior}.
+     *
+     * @return the function
+     */
+    public ModelLogPosterior<Batch> logPosteriorAutogradPrior() {
         return ModelLogPosterior.<Batch>builder(
                         model,
                         b -> new NDList(b.x()),

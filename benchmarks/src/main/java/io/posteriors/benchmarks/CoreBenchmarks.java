@@ -147,6 +147,22 @@ public final class CoreBenchmarks {
         }
     }
 
+    /** The same gradient with the prior given as a function that autograd differentiates. */
+    @State(Scope.Benchmark)
+    public static class GradMlpAutogradPrior extends MlpCall {
+        @Override
+        protected List<Batch> prepare() {
+            List<Batch> batches = super.prepare();
+            logPosterior = problem.logPosteriorAutogradPrior();
+            return batches;
+        }
+
+        @Override
+        protected void invoke(Batch batch) {
+            Autodiff.valueAndGrad(logPosterior, params, batch).close();
+        }
+    }
+
     /** A Hessian-vector product of the log posterior on the MLP (a fixed random direction). */
     @State(Scope.Benchmark)
     public static class HvpMlp extends MlpCall {

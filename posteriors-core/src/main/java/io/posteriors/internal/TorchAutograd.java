@@ -62,6 +62,24 @@ public final class TorchAutograd {
     }
 
     /**
+     * Runs {@code body} with autograd recording off for this thread, restoring the previous mode:
+     * for arithmetic the library does outside any graph (analytic gradients, in-place updates).
+     *
+     * @param body the computation
+     * @param <T> its result type
+     * @return the result of {@code body}
+     */
+    public static <T> T withoutGrad(Supplier<T> body) {
+        boolean previous = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            return body.get();
+        } finally {
+            JniUtils.setGradMode(previous);
+        }
+    }
+
+    /**
      * Returns the gradient of a scalar with respect to leaves made for this call, by one plain
      * backward pass: about twice as cheap as the TorchScript route for small functions. The
      * gradients accumulate into the leaves' {@code .grad}, which holds no graph (no {@code

@@ -1,9 +1,8 @@
 package io.posteriors.optim;
 
-import ai.djl.ndarray.NDArray;
 import io.posteriors.Checks;
+import io.posteriors.FusedOps;
 import io.posteriors.Schedule;
-import io.posteriors.Scopes;
 import io.posteriors.TensorTree;
 import java.util.List;
 
@@ -103,22 +102,18 @@ public final class Adam implements GradientOptimizer {
         long t = state.count() + 1;
         double c1 = 1 - Math.pow(beta1, t);
         double c2 = 1 - Math.pow(beta2, t);
-        Scopes.run(
-                () -> {
-                    for (String k : params.names()) {
-                        NDArray x = params.get(k);
-                        NDArray g = grad.get(k);
-                        NDArray m = state.slots().get(0).get(k);
-                        NDArray v = state.slots().get(1).get(k);
-                        m.muli(beta1).addi(g.mul(1 - beta1));
-                        v.muli(beta2).addi(g.square().muli(1 - beta2));
-                        NDArray step = m.div(c1).divi(v.div(c2).sqrt().addi(eps)).muli(rate);
-                        if (weightDecay > 0) {
-                            step.addi(x.mul(rate * weightDecay));
-                        }
-                        x.subi(step);
-                    }
-                });
+        FusedOps.adam(
+                params,
+                state.slots().get(0),
+                state.slots().get(1),
+                grad,
+                rate,
+                beta1,
+                beta2,
+                eps,
+                c1,
+                c2,
+                weightDecay);
         return new OptimState(state.slots(), t);
     }
 }

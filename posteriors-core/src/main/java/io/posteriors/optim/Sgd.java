@@ -1,9 +1,8 @@
 package io.posteriors.optim;
 
-import ai.djl.ndarray.NDArray;
 import io.posteriors.Checks;
+import io.posteriors.FusedOps;
 import io.posteriors.Schedule;
-import io.posteriors.Scopes;
 import io.posteriors.TensorTree;
 import java.util.List;
 
@@ -84,20 +83,23 @@ public final class Sgd implements GradientOptimizer {
     public OptimState stepInPlace(TensorTree params, TensorTree grad, OptimState state) {
         params.requireSameStructure(grad, "grad");
         double rate = Checks.positiveAt(lr, state.count(), "lr");
-        Scopes.run(
-                () -> {
-                    for (String k : params.names()) {
-                        NDArray x = params.get(k);
-                        NDArray g = grad.get(k);
-                        NDArray d = weightDecay > 0 ? g.add(x.mul(weightDecay)) : g;
-                        if (momentum > 0) {
-                            NDArray b = state.slots().get(0).get(k);
-                            b.muli(momentum).addi(d);
-                            d = b;
-                        }
-                        x.subi(d.mul(rate));
-                    }
-                });
+        TensorTree d = grad;
+        try {
+            if (weightDecay > 0) {
+                d = grad.copy();
+                FusedOps.axpy(d, params, weightDecay, 0); // d = g + wd x
+            }
+            if (momentum > 0) {
+                // b ← μ b + d; x ← x − lr b
+                FusedOps.momentum(params, state.slots().get(0), d, momentum, 1.0, 0, -rate);
+            } else {
+                FusedOps.axpy(params, d, -rate, 0); // x ← x − lr d
+            }
+        } finally {
+            if (d != grad) {
+                d.close();
+            }
+        }
         return new OptimState(state.slots(), state.count() + 1);
     }
 }

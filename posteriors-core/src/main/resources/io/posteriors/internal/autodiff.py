@@ -60,3 +60,124 @@ class Autodiff(Module):
   def tril_indices(self: __torch__.Autodiff, ys: List[Tensor]) -> List[Tensor]:
     n = ys[0].size(0)
     return [torch.tril_indices(n, n, 0, device=ys[0].device)]
+  def langevin_(self: __torch__.Autodiff, ys: List[Tensor], xs: List[Tensor], vs: List[Tensor]) -> List[Tensor]:
+    c = vs[0]
+    a = float(c[0])
+    b = float(c[1])
+    sd = float(c[2])
+    for i in range(len(ys)):
+      y = ys[i]
+      if a != 1.0:
+        y.mul_(a)
+      if b != 0.0:
+        y.add_(xs[i], alpha=b)
+      if sd > 0.0:
+        y.add_(torch.empty_like(y).normal_(0.0, sd))
+    return annotate(List[Tensor], [])
+  def axpy_(self: __torch__.Autodiff, ys: List[Tensor], xs: List[Tensor], vs: List[Tensor]) -> List[Tensor]:
+    c = vs[0]
+    a = float(c[0])
+    b = float(c[1])
+    for i in range(len(ys)):
+      ys[i].add_(xs[i], alpha=a)
+      if b != 0.0:
+        ys[i].add_(b)
+    return annotate(List[Tensor], [])
+  def momentum_(self: __torch__.Autodiff, ys: List[Tensor], xs: List[Tensor], vs: List[Tensor]) -> List[Tensor]:
+    n = len(ys)
+    c = vs[n]
+    decay = float(c[0])
+    eps = float(c[1])
+    sd = float(c[2])
+    drift = float(c[3])
+    for i in range(n):
+      m = xs[i]
+      if decay != 1.0:
+        m.mul_(decay)
+      m.add_(vs[i], alpha=eps)
+      if sd > 0.0:
+        m.add_(torch.empty_like(m).normal_(0.0, sd))
+      ys[i].add_(m, alpha=drift)
+    return annotate(List[Tensor], [])
+  def scale_noise_(self: __torch__.Autodiff, ys: List[Tensor], xs: List[Tensor]) -> List[Tensor]:
+    c = xs[0]
+    a = float(c[0])
+    sd = float(c[2])
+    for i in range(len(ys)):
+      y = ys[i]
+      if a != 1.0:
+        y.mul_(a)
+      if sd > 0.0:
+        y.add_(torch.empty_like(y).normal_(0.0, sd))
+    return annotate(List[Tensor], [])
+  def sum_sq(self: __torch__.Autodiff, ys: List[Tensor], xs: List[Tensor]) -> List[Tensor]:
+    shift = float(xs[0][0])
+    total = ys[0].new_zeros([]).double()
+    for y in ys:
+      f = y.reshape([-1])
+      if shift != 0.0:
+        f = f - shift
+      total = total + torch.dot(f, f).double()
+    return [total]
+  def adam_(self: __torch__.Autodiff, ys: List[Tensor], xs: List[Tensor], vs: List[Tensor]) -> List[Tensor]:
+    n = len(ys)
+    c = vs[n]
+    rate = float(c[0])
+    b1 = float(c[1])
+    b2 = float(c[2])
+    eps = float(c[3])
+    c1 = float(c[4])
+    c2 = float(c[5])
+    wd = float(c[6])
+    for i in range(n):
+      x = ys[i]
+      g = vs[i]
+      m = xs[i]
+      v = xs[n + i]
+      m.mul_(b1).add_(g, alpha=1.0 - b1)
+      v.mul_(b2).addcmul_(g, g, value=1.0 - b2)
+      denom = (v / c2).sqrt_().add_(eps)
+      if wd != 0.0:
+        x.mul_(1.0 - rate * wd)
+      x.addcdiv_(m, denom, value=-rate / c1)
+    return annotate(List[Tensor], [])
+  def reparam(self: __torch__.Autodiff, ys: List[Tensor], xs: List[Tensor], vs: List[Tensor]) -> List[Tensor]:
+    out = annotate(List[Tensor], [])
+    for i in range(len(ys)):
+      out.append(torch.addcmul(ys[i], torch.exp(xs[i]), vs[i]))
+    return out
+  def diag_elbo_grad(self: __torch__.Autodiff, ys: List[Tensor], xs: List[Tensor], vs: List[Tensor]) -> List[Tensor]:
+    p = len(ys)
+    c = vs[len(vs) - 1]
+    t = float(c[0])
+    stl = float(c[1]) != 0.0
+    n = int(c[2])
+    gmu = annotate(List[Tensor], [])
+    gls = annotate(List[Tensor], [])
+    eps_sq = ys[0].new_zeros([]).double()
+    ls_sum = ys[0].new_zeros([]).double()
+    for i in range(p):
+      ls = ys[i]
+      e = xs[i]
+      sd = torch.exp(ls)
+      acc_mu = torch.zeros_like(ls)
+      acc_ls = torch.zeros_like(ls)
+      for s in range(n):
+        g = vs[s * p + i]
+        es = e[s]
+        if stl and t != 0.0:
+          d = torch.addcdiv(g, es, sd, value=t)
+        else:
+          d = g
+        acc_mu.add_(d)
+        acc_ls.addcmul_(d, sd * es)
+      acc_mu.mul_(-1.0 / n)
+      acc_ls.mul_(-1.0 / n)
+      if (not stl) and t != 0.0:
+        acc_ls.sub_(t)
+      gmu.append(acc_mu)
+      gls.append(acc_ls)
+      f = e.reshape([-1])
+      eps_sq = eps_sq + torch.dot(f, f).double()
+      ls_sum = ls_sum + ls.sum().double()
+    return gmu + gls + [eps_sq, ls_sum]

@@ -1,8 +1,8 @@
 package io.posteriors.sgmcmc;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import io.posteriors.Checks;
+import io.posteriors.FusedOps;
 import io.posteriors.InitialValue;
 import io.posteriors.LogProbFn;
 import io.posteriors.Scalars;
@@ -177,15 +177,13 @@ public record Baoa<B>(
                         batch,
                         step,
                         grad -> {
-                            for (String k : state.params().names()) {
-                                NDArray x = state.params().get(k);
-                                NDArray m = state.momenta().get(k);
-                                m.addi(grad.get(k).muli(eps)); // B: m ← m + ε ∇ log p(θ)
-                                x.addi(m.mul(halfDrift)); // A: θ ← θ + (ε / 2) σ⁻² m
-                                // O: m ← c m + σ sqrt(T (1 − c²)) ξ
-                                Support.addNoise(m.muli(c), noiseSd);
-                                x.addi(m.mul(halfDrift)); // A: θ ← θ + (ε / 2) σ⁻² m
-                            }
+                            TensorTree x = state.params();
+                            TensorTree m = state.momenta();
+                            FusedOps.langevin(m, grad, 1.0, eps, 0); // B: m ← m + ε ∇ log p(θ)
+                            FusedOps.axpy(x, m, halfDrift, 0); // A: θ ← θ + (ε / 2) σ⁻² m
+                            // O: m ← c m + σ sqrt(T (1 − c²)) ξ
+                            FusedOps.langevin(m, null, c, 0, noiseSd);
+                            FusedOps.axpy(x, m, halfDrift, 0); // A: θ ← θ + (ε / 2) σ⁻² m
                         });
         BaoaState next =
                 new BaoaState(state.params(), state.momenta(), state.logPosterior(), step + 1);

@@ -1,8 +1,8 @@
 package io.posteriors.sgmcmc;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import io.posteriors.Checks;
+import io.posteriors.FusedOps;
 import io.posteriors.InitialValue;
 import io.posteriors.LogProbFn;
 import io.posteriors.Scalars;
@@ -197,17 +197,17 @@ public record Sghmc<B>(
                         state.logPosterior(),
                         batch,
                         step,
-                        grad -> {
-                            for (String k : state.params().names()) {
-                                NDArray x = state.params().get(k);
-                                NDArray m = state.momenta().get(k);
-                                // m ← (1 − ε σ⁻² α) m + ε ∇ log p(θ) + sqrt(ε T (2α − ε T β)) ξ
-                                m.muli(1.0 - eps * prec * alpha).addi(grad.get(k).muli(eps));
-                                Support.addNoise(m, noiseSd);
-                                // θ ← θ + ε σ⁻² m, with the new momenta
-                                x.addi(m.mul(eps * prec));
-                            }
-                        });
+                        // m ← (1 − ε σ⁻² α) m + ε ∇ log p(θ) + sqrt(ε T (2α − ε T β)) ξ, then
+                        // θ ← θ + ε σ⁻² m with the new momenta, every leaf in one engine call
+                        grad ->
+                                FusedOps.momentum(
+                                        state.params(),
+                                        state.momenta(),
+                                        grad,
+                                        1.0 - eps * prec * alpha,
+                                        eps,
+                                        noiseSd,
+                                        eps * prec));
         SghmcState next =
                 new SghmcState(state.params(), state.momenta(), state.logPosterior(), step + 1);
         return new Step<>(next, aux);

@@ -1,8 +1,8 @@
 package io.posteriors.sgmcmc;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import io.posteriors.Checks;
+import io.posteriors.FusedOps;
 import io.posteriors.LogProbFn;
 import io.posteriors.Scalars;
 import io.posteriors.Schedule;
@@ -188,13 +188,8 @@ public record Sgld<B>(LogProbFn<B> logPosterior, Schedule lr, double beta, Sched
                         state.logPosterior(),
                         batch,
                         step,
-                        grad -> {
-                            for (String k : state.params().names()) {
-                                // θ ← θ + ε ∇ log p(θ, batch) + sqrt(ε T (2 − ε T β)) ξ
-                                NDArray x = state.params().get(k);
-                                Support.addNoise(x.addi(grad.get(k).muli(eps)), noiseSd);
-                            }
-                        });
+                        // θ ← θ + ε ∇ log p(θ, batch) + sqrt(ε T (2 − ε T β)) ξ
+                        grad -> FusedOps.langevin(state.params(), grad, 1.0, eps, noiseSd));
         return new Step<>(new SgldState(state.params(), state.logPosterior(), step + 1), aux);
     }
 }

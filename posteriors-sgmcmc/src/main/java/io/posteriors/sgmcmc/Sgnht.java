@@ -3,6 +3,7 @@ package io.posteriors.sgmcmc;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import io.posteriors.Checks;
+import io.posteriors.FusedOps;
 import io.posteriors.InitialValue;
 import io.posteriors.LogProbFn;
 import io.posteriors.Scalars;
@@ -219,21 +220,23 @@ public record Sgnht<B>(
                         batch,
                         step,
                         grad -> {
-                            NDArray keep = state.xi().mul(-eps * prec).addi(1.0);
-                            NDArray kinetic = null;
-                            for (String k : state.params().names()) {
-                                NDArray x = state.params().get(k);
-                                NDArray m = state.momenta().get(k);
-                                // m ← (1 − ε σ⁻² ξ) m + ε ∇ log p(θ) + sqrt(ε T (2α − ε T β)) ζ
-                                m.muli(keep).addi(grad.get(k).muli(eps));
-                                Support.addNoise(m, noiseSd);
-                                // θ ← θ + ε σ⁻² m, with the new momenta
-                                x.addi(m.mul(eps * prec));
-                                NDArray e = m.square().sum();
-                                kinetic = kinetic == null ? e : kinetic.addi(e);
-                            }
+                            // m ← (1 − ε σ⁻² ξ) m + ε ∇ log p(θ) + sqrt(ε T (2α − ε T β)) ζ, then
+                            // θ ← θ + ε σ⁻² m with the new momenta
+                            double keep = 1.0 - eps * prec * Scalars.value(state.xi());
+                            FusedOps.momentum(
+                                    state.params(),
+                                    state.momenta(),
+                                    grad,
+                                    keep,
+                                    eps,
+                                    noiseSd,
+                                    eps * prec);
                             // ξ ← ξ + ε (σ⁻² |m|² / d − T), with the new momenta
-                            state.xi().addi(kinetic.muli(eps * prec / d).subi(eps * t));
+                            double kinetic;
+                            try (NDArray e = FusedOps.sumOfSquares(state.momenta(), 0)) {
+                                kinetic = e.getDouble();
+                            }
+                            state.xi().addi(eps * prec * kinetic / d - eps * t);
                         });
         SgnhtState next =
                 new SgnhtState(

@@ -116,17 +116,4 @@ final class Support {
                     0);
         }
     }
-
-    /**
-     * Adds {@code sd} times standard normal draws to {@code a} in place and returns it; draws
-     * nothing when {@code sd} is 0, so temperature 0 is deterministic.
-     */
-    static NDArray addNoise(NDArray a, double sd) {
-        if (sd > 0) {
-            NDArray z =
-                    a.getManager().randomNormal(0, 1, a.getShape(), a.getDataType(), a.getDevice());
-            a.addi(z.muli(sd));
-        }
-        return a;
-    }
 }

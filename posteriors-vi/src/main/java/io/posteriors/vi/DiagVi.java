@@ -1,10 +1,15 @@
 package io.posteriors.vi;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import io.posteriors.Autodiff;
 import io.posteriors.Checks;
+import io.posteriors.FusedOps;
 import io.posteriors.InitialValue;
 import io.posteriors.LogProb;
 import io.posteriors.LogProbFn;
+import io.posteriors.Scalars;
 import io.posteriors.Schedule;
 import io.posteriors.Scopes;
 import io.posteriors.Step;
@@ -12,6 +17,8 @@ import io.posteriors.TemperedBuilder;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
 import io.posteriors.optim.GradientOptimizer;
+import io.posteriors.optim.OptimState;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -219,35 +226,63 @@ public record DiagVi<B>(
     @Override
     public Step<DiagViState> updateInPlace(DiagViState state, B batch) {
         Checks.open(state);
-        double t = TemperedBuilder.temperatureAt(temperature, state.step());
+        long step = state.step();
+        double t = TemperedBuilder.temperatureAt(temperature, step);
         // theta_s = mu + exp(logSd) * eps_s,  eps_s ~ N(0, I),  s = 1..nSamples
         // NELBO = -(1/n) sum_s [log p(theta_s) - T log q(theta_s)]
-        // (mu, logSd) <- optimizer step along grad NELBO
-        ViSupport.Descent d =
-                ViSupport.descend(
-                        optimizer,
-                        variational(state.params(), state.logSdDiag()),
-                        state.optimState(),
-                        state.nelbo(),
-                        state.step(),
-                        batch,
+        // (mu, logSd) <- optimizer step along grad NELBO, the gradient written down from the
+        // gradients of log p at the draws (FusedOps.diagGaussianNelboGradient)
+        OptimState[] next = new OptimState[1];
+        NDList aux =
+                Scopes.call(
+                        state.params().manager(),
                         () -> {
                             TensorTree eps = ViSupport.noise(state.params(), nSamples);
-                            return (v, b) -> {
-                                TensorTree ls = ViSupport.unprefixed(LOG_SD, v);
-                                TensorTree mu = ViSupport.unprefixed(ViSupport.MEAN, v);
-                                return elbo(
-                                        logPosterior, b, mu, ls.map(NDArray::exp), ls, eps, t, stl);
-                            };
-                        });
-        DiagViState next =
+                            TensorTree draws =
+                                    FusedOps.reparameterize(state.params(), state.logSdDiag(), eps);
+                            List<TensorTree> grads = new ArrayList<>(nSamples);
+                            List<NDList> auxes = new ArrayList<>(nSamples);
+                            double sumLogP = 0;
+                            LogProbFn<B> checked = ViSupport.scalarChecked(logPosterior);
+                            for (int i = 0; i < nSamples; i++) {
+                                int s = i;
+                                TensorTree theta = draws.map(a -> a.get(s));
+                                Autodiff.ValueAndGrad vg =
+                                        Autodiff.valueAndGrad(checked, theta, batch);
+                                sumLogP += Scalars.value(vg.value());
+                                grads.add(vg.grad());
+                                auxes.add(vg.aux());
+                            }
+                            FusedOps.DiagNelboGradient g =
+                                    FusedOps.diagGaussianNelboGradient(
+                                            state.logSdDiag(), eps, grads, t, stl);
+                            double elbo = sumLogP / nSamples;
+                            if (t > 0) {
+                                double meanLogQ =
+                                        -0.5 * g.sumEpsSquared() / nSamples
+                                                - g.sumLogSd()
+                                                - ViSupport.HALF_LOG_2PI * state.params().numel();
+                                elbo -= t * meanLogQ;
+                            }
+                            Checks.finiteScalar(Scalars.like(state.nelbo(), -elbo), "nelbo", step);
+                            TensorTree grad =
+                                    ViSupport.concat(
+                                            ViSupport.prefixed(ViSupport.MEAN, g.mean()),
+                                            ViSupport.prefixed(LOG_SD, g.logSd()));
+                            Checks.finite(grad, "nelbo gradient", step);
+                            next[0] =
+                                    optimizer.stepInPlace(
+                                            variational(state.params(), state.logSdDiag()),
+                                            grad,
+                                            state.optimState());
+                            state.nelbo().set(new NDIndex("..."), -elbo);
+                            return ViSupport.stackAux(auxes);
+                        },
+                        a -> a);
+        DiagViState nextState =
                 new DiagViState(
-                        state.params(),
-                        state.logSdDiag(),
-                        d.optimState(),
-                        state.nelbo(),
-                        state.step() + 1);
-        return new Step<>(next, d.aux());
+                        state.params(), state.logSdDiag(), next[0], state.nelbo(), step + 1);
+        return new Step<>(nextState, aux);
     }
 
     /**

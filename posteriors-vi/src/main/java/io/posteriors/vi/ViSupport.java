@@ -10,6 +10,7 @@ import io.posteriors.Autodiff;
 import io.posteriors.Checks;
 import io.posteriors.LogProb;
 import io.posteriors.LogProbFn;
+import io.posteriors.ModelLogPosterior;
 import io.posteriors.Schedule;
 import io.posteriors.Scopes;
 import io.posteriors.TemperedBuilder;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
@@ -192,6 +194,33 @@ final class ViSupport {
     }
 
     /** Returns the aux of one call, or each aux array stacked over the calls. */
+    /**
+     * Wraps a log posterior so that a non-scalar value is reported in VI's words; the structure is
+     * passed on, so a {@code ModelLogPosterior} keeps its fast gradient.
+     */
+    static <B> LogProbFn<B> scalarChecked(LogProbFn<B> logPosterior) {
+        return new LogProbFn<>() {
+            @Override
+            public LogProb apply(TensorTree params, B batch) {
+                LogProb lp =
+                        Checks.notNull(logPosterior.apply(params, batch), "logPosterior result");
+                if (lp.value().getShape().dimension() != 0) {
+                    throw new IllegalArgumentException(
+                            Checks.format(
+                                    "logPosterior must return a scalar (shape ()), got shape %s;"
+                                            + " average or sum over the batch",
+                                    lp.value().getShape()));
+                }
+                return lp;
+            }
+
+            @Override
+            public Optional<ModelLogPosterior<B>> structure() {
+                return logPosterior.structure();
+            }
+        };
+    }
+
     static NDList stackAux(List<NDList> auxes) {
         if (auxes.size() == 1) {
             return auxes.get(0);
