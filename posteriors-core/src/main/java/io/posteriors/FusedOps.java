@@ -170,6 +170,47 @@ public final class FusedOps {
     }
 
     /**
+     * One step of the diagonal extended Kalman filter for every leaf, from the sums over a batch of
+     * n per-sample gradients ({@code gradSum = sum_i g_i}) and of their squares ({@code sqSum =
+     * sum_i g_i²}): predict {@code v = sd² + transitionSd²}, update {@code v' = v / (1 + lr v sqSum
+     * / n)}, {@code θ ← θ + lr v' gradSum / n}, {@code sd ← sqrt(v')}.
+     *
+     * @param params the means θ, updated in place
+     * @param sd the standard deviations, updated in place, with the parameters' structure
+     * @param gradSum the summed per-sample gradients
+     * @param sqSum the summed squared per-sample gradients (the diagonal empirical Fisher times n)
+     * @param n the number of samples; positive
+     * @param lr the learning rate; positive and finite
+     * @param transitionSd the transition noise standard deviation; non-negative and finite
+     * @throws IllegalArgumentException when a coefficient is out of range or the structures differ
+     */
+    public static void diagonalFilterUpdate(
+            TensorTree params,
+            TensorTree sd,
+            TensorTree gradSum,
+            TensorTree sqSum,
+            double n,
+            double lr,
+            double transitionSd) {
+        Checks.positive(n, "n");
+        Checks.positive(lr, "lr");
+        Checks.nonNegative(transitionSd, "transitionSd");
+        Checks.notNull(params, "params");
+        params.requireSameStructure(sd, "sd");
+        params.requireSameStructure(gradSum, "gradSum");
+        params.requireSameStructure(sqSum, "sqSum");
+        List<NDArray> sums = new ArrayList<>(gradSum.leaves());
+        sums.addAll(sqSum.leaves());
+        run(
+                "diag_filter_",
+                params,
+                List.of(params.leaves(), sd.leaves(), sums),
+                lr,
+                n,
+                transitionSd * transitionSd);
+    }
+
+    /**
      * Returns {@code mean + exp(logSd) * eps} for every leaf: reparameterised draws of a diagonal
      * Gaussian, with {@code eps} of shape {@code (n, *leaf shape)} broadcast against the mean.
      *

@@ -181,3 +181,20 @@ class Autodiff(Module):
       eps_sq = eps_sq + torch.dot(f, f).double()
       ls_sum = ls_sum + ls.sum().double()
     return gmu + gls + [eps_sq, ls_sum]
+  def diag_filter_(self: __torch__.Autodiff, ys: List[Tensor], xs: List[Tensor], vs: List[Tensor]) -> List[Tensor]:
+    p = len(ys)
+    c = vs[2 * p]
+    lr = float(c[0])
+    n = float(c[1])
+    tv = float(c[2])
+    for i in range(p):
+      x = ys[i]
+      sd = xs[i]
+      var = sd.square()
+      if tv != 0.0:
+        var.add_(tv)
+      denom = vs[p + i].mul(lr / n).mul_(var).add_(1.0)
+      var.div_(denom)
+      x.addcmul_(var, vs[i], value=lr / n)
+      sd.copy_(var.sqrt_())
+    return annotate(List[Tensor], [])

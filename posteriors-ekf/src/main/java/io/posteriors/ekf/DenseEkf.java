@@ -323,7 +323,6 @@ public record DenseEkf<B>(
                         logLik,
                         batch,
                         step,
-                        false,
                         lin -> {
                             // predict: Sigma_p = Sigma + Q
                             NDArray predict = predict(cov, p);

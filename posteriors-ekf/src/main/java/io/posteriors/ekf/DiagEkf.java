@@ -269,6 +269,12 @@ public record DiagEkf<B>(
         TensorTree params = state.params();
         TensorTree sdDiag = state.sdDiag();
         NDArray logLik = state.logLikelihood();
+        if (forward == null) {
+            NDList aux =
+                    EkfCurvature.updateDiagonalFisher(
+                            this, params, sdDiag, logLik, batch, step, lrNow, transitionSd);
+            return new Step<>(new DiagEkfState(params, sdDiag, logLik, step + 1), aux);
+        }
         NDList aux =
                 EkfCurvature.update(
                         this,
@@ -276,7 +282,6 @@ public record DiagEkf<B>(
                         logLik,
                         batch,
                         step,
-                        true,
                         lin -> {
                             // predict: sigma_p^2 = sigma^2 + transitionSd^2
                             NDArray varPredict =

@@ -9,6 +9,7 @@ import io.posteriors.Autodiff;
 import io.posteriors.Checks;
 import io.posteriors.Curvature;
 import io.posteriors.ForwardFn;
+import io.posteriors.FusedOps;
 import io.posteriors.InitialValue;
 import io.posteriors.Linalg;
 import io.posteriors.LogProb;
@@ -84,10 +85,10 @@ final class EkfCurvature {
     }
 
     /**
-     * Runs one filter step in a scope: linearises at the mean {@code params} (only the diagonal of
-     * F when {@code diagonalOnly}), lets {@code update} compute and then write the new mean and
-     * spread, stores the log likelihood into the state's scalar, and returns the aux. Every value
-     * is checked before {@code update} runs; a failure names the step.
+     * Runs one filter step in a scope: linearises at the mean {@code params}, lets {@code update}
+     * compute and then write the new mean and spread, stores the log likelihood into the state's
+     * scalar, and returns the aux. Every value is checked before {@code update} runs; a failure
+     * names the step.
      */
     static <B> NDList update(
             Options<B> options,
@@ -95,12 +96,11 @@ final class EkfCurvature {
             NDArray logLikelihood,
             B batch,
             long step,
-            boolean diagonalOnly,
             Consumer<Linearisation> update) {
         return Scopes.call(
                 params.manager(),
                 () -> {
-                    Linearisation lin = linearise(options, params, batch, step, diagonalOnly);
+                    Linearisation lin = linearise(options, params, batch, step);
                     update.accept(lin);
                     lin.storeValue(logLikelihood);
                     return lin.aux();
@@ -112,8 +112,55 @@ final class EkfCurvature {
      * Linearises the log likelihood at the mean and checks the value and the gradient before any
      * curvature is computed from them, then the curvature, naming the step (and the leaf).
      */
+    /**
+     * The diagonal filter with the empirical Fisher: per-sample gradient moments (one pass on the
+     * fast path), the checks, then the predict and update steps of every leaf in one fused call
+     * ({@link FusedOps#diagonalFilterUpdate}) with no flattening of the parameters.
+     *
+     * @return the aux of the log likelihood
+     */
+    static <B> NDList updateDiagonalFisher(
+            Options<B> options,
+            TensorTree params,
+            TensorTree sdDiag,
+            NDArray logLikelihood,
+            B batch,
+            long step,
+            double lr,
+            double transitionSd) {
+        LogProbFn<B> perSampleForm =
+                PerSample.perSampleForm(
+                        options.logLikelihood(), options.perSample(), options.batchSplitter());
+        return Scopes.call(
+                params.manager(),
+                () -> {
+                    Autodiff.GradMoments gm =
+                            atStep(
+                                    step,
+                                    () ->
+                                            Autodiff.perSampleGradMoments(
+                                                    perSampleForm, params, batch));
+                    NDArray value = gm.values().mean();
+                    Checks.finiteScalar(value, "log likelihood", step);
+                    Checks.finite(gm.sum(), "gradient", step);
+                    Checks.finite(gm.sumOfSquares(), "curvature", step);
+                    FusedOps.diagonalFilterUpdate(
+                            params,
+                            sdDiag,
+                            gm.sum(),
+                            gm.sumOfSquares(),
+                            gm.values().size(),
+                            lr,
+                            transitionSd);
+                    logLikelihood.set(
+                            new NDIndex("..."), value.toType(logLikelihood.getDataType(), false));
+                    return gm.aux();
+                },
+                aux -> aux);
+    }
+
     private static <B> Linearisation linearise(
-            Options<B> options, TensorTree params, B batch, long step, boolean diagonalOnly) {
+            Options<B> options, TensorTree params, B batch, long step) {
         LogProbFn<B> perSampleForm =
                 PerSample.perSampleForm(
                         options.logLikelihood(), options.perSample(), options.batchSplitter());
@@ -121,13 +168,7 @@ final class EkfCurvature {
         if (options.forward() != null) {
             lin = ggn(perSampleForm, options, params, batch, step);
         } else {
-            lin =
-                    atStep(
-                            step,
-                            () ->
-                                    diagonalOnly
-                                            ? diagonalFisher(perSampleForm, params, batch)
-                                            : empiricalFisher(perSampleForm, params, batch));
+            lin = atStep(step, () -> empiricalFisher(perSampleForm, params, batch));
             requireFinite(params, lin.value(), lin.grad(), step);
         }
         Checks.finite(params.unravel(lin.diagonal()), "curvature", step);
@@ -147,23 +188,6 @@ final class EkfCurvature {
     private static void requireFinite(TensorTree params, NDArray value, NDArray grad, long step) {
         Checks.finiteScalar(value, "log likelihood", step);
         Checks.finite(params.unravel(grad), "gradient", step);
-    }
-
-    /**
-     * The empirical Fisher's diagonal from {@link Autodiff#perSampleGradMoments}, {@code sum_i g_i}
-     * and {@code sum_i g_i^2}, which for a {@code ModelLogPosterior} of a stack of linear layers
-     * costs one reverse pass instead of n.
-     */
-    private static <B> Linearisation diagonalFisher(
-            LogProbFn<B> logLikelihood, TensorTree params, B batch) {
-        Autodiff.GradMoments gm = Autodiff.perSampleGradMoments(logLikelihood, params, batch);
-        double n = gm.values().size();
-        return new Linearisation(
-                gm.values().mean(),
-                gm.sum().ravel().div(n),
-                null,
-                gm.sumOfSquares().ravel().div(n),
-                gm.aux());
     }
 
     private static <B> Linearisation empiricalFisher(
