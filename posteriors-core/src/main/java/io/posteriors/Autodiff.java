@@ -86,6 +86,16 @@ public final class Autodiff {
                 return valueAndGradAnalyticPrior(s.get(), params, batch);
             }
         }
+        long start = System.nanoTime();
+        ValueAndGrad result = genericValueAndGrad(f, params, batch, perSample);
+        if (perSample) {
+            SlowPathReport.report(f, result.value().size(), System.nanoTime() - start);
+        }
+        return result;
+    }
+
+    private static <B> ValueAndGrad genericValueAndGrad(
+            LogProbFn<B> f, TensorTree params, B batch, boolean perSample) {
         return onLeaves(
                 params,
                 x -> {

@@ -224,6 +224,33 @@ public final class FunctionalModel {
         return b.getParameters().isEmpty();
     }
 
+    /**
+     * Returns the name of the first block with parameters that the one-pass per-sample path does
+     * not cover (anything but {@code Linear} and blocks without parameters, inside {@code
+     * SequentialBlock}s), as "ClassName (parameter names)", or null when every block is covered.
+     */
+    String firstUncoveredLayer() {
+        return firstUncovered(block);
+    }
+
+    private String firstUncovered(Block b) {
+        if (b instanceof SequentialBlock seq) {
+            for (Block child : seq.getChildren().values()) {
+                String u = firstUncovered(child);
+                if (u != null) {
+                    return u;
+                }
+            }
+            return null;
+        }
+        if (b instanceof Linear || b.getParameters().isEmpty()) {
+            return null;
+        }
+        List<String> params = new java.util.ArrayList<>();
+        b.getParameters().forEach(p -> params.add(p.getKey()));
+        return b.getClass().getSimpleName() + " " + params;
+    }
+
     /** A parameter store that hands out the arrays of a tree instead of the block's own. */
     private final class TreeStore extends ParameterStore {
         private final TensorTree params;

@@ -15,10 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Turns a function of a whole batch into one that returns a value per sample: posteriors' {@code
@@ -50,25 +47,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PerSample {
 
-    private static final Logger LOG = LoggerFactory.getLogger(PerSample.class);
-    private static final AtomicBoolean SLOW_PATH_LOGGED = new AtomicBoolean();
-
     private PerSample() {}
-
-    /**
-     * Logs, once per JVM, that a function without a structure takes the generic per-sample path,
-     * with the cost measured on the benchmark and the way to the fast path.
-     */
-    private static void logSlowPathOnce() {
-        if (SLOW_PATH_LOGGED.compareAndSet(false, true)) {
-            LOG.warn(
-                    "posteriors: a plain LogProbFn lambda takes the slow per-sample path (one backward"
-                            + " pass per sample; diagonal-Fisher Laplace on 1,024 samples measured 24-27 s"
-                            + " against 0.06 s); build the log posterior with"
-                            + " ModelLogPosterior.builder(model, inputs, logLikelihood).prior(...).build()"
-                            + " for the fast path (logged once per JVM)");
-        }
-    }
 
     /**
      * Returns the per-sample form of {@code f}, splitting batches with {@link #split}: entry i of
@@ -109,7 +88,6 @@ public final class PerSample {
         if (structured.isPresent()) {
             return structured.get().perSample();
         }
-        logSlowPathOnce();
         return (params, batch) -> {
             List<B> parts = splitter.apply(batch);
             if (parts == null || parts.isEmpty()) {
@@ -163,7 +141,6 @@ public final class PerSample {
             return structured.get().perSample();
         }
         if (perSample) {
-            logSlowPathOnce();
             return f;
         }
         return splitter == null ? perSamplify(f) : perSamplify(f, splitter);

@@ -144,6 +144,33 @@ class PerSampleFastPathTest {
     }
 
     @Test
+    void genericPath_isReportedOncePerFunction_withCostAndReason() {
+        // an uncovered layer: reported once, naming the layer and the measured cost
+        Block withNorm = mlp(true, false);
+        ModelLogPosterior<Batch> f = logPosterior(withNorm, true).perSample();
+        TensorTree params = TensorTree.fromBlock(withNorm).copy();
+        Batch batch = batch();
+        long before = SlowPathReport.count();
+        Autodiff.perSampleGradMoments(f, params, batch).close();
+        assertEquals(before + 1, SlowPathReport.count(), "first generic call is reported");
+        String m = SlowPathReport.last();
+        assertTrue(m.contains("LayerNorm"), m);
+        assertTrue(m.contains("7 samples in"), m);
+        Autodiff.perSampleGradMoments(f, params, batch).close();
+        assertEquals(before + 1, SlowPathReport.count(), "reported once");
+        // a lambda: its own report, saying it has no structure
+        LogProbFn<Batch> lambda = (p, b) -> f.apply(p, b);
+        Autodiff.perSampleGradMoments(lambda, params, batch).close();
+        assertEquals(before + 2, SlowPathReport.count());
+        assertTrue(SlowPathReport.last().contains("no structure"), SlowPathReport.last());
+        // the fast path is not reported
+        Block linear = mlp(false, false);
+        ModelLogPosterior<Batch> g = logPosterior(linear, true).perSample();
+        Autodiff.perSampleGradMoments(g, TensorTree.fromBlock(linear).copy(), batch).close();
+        assertEquals(before + 2, SlowPathReport.count(), "fast path silent");
+    }
+
+    @Test
     void sumOfSquares_equalsExplicitLoopOverSamples() {
         Block block = mlp(false, false);
         ModelLogPosterior<Batch> f = logPosterior(block, true);
