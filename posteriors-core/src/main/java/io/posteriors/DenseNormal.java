@@ -5,7 +5,8 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.posteriors.internal.Scoped;
+import io.posteriors.internal.TorchAutograd;
+import java.util.List;
 
 /**
  * Multivariate Normal distributions with a dense covariance {@code L L^T} given by its lower
@@ -132,15 +133,10 @@ public final class DenseNormal {
             throw new IllegalArgumentException(
                     Checks.format("x must have shape (%d) or (m, %d), got %s", d, d, x.getShape()));
         }
-        return Scoped.one(
-                () -> {
-                    NDArray centred = (single ? x.reshape(1, d) : x).sub(mean);
-                    NDArray z = Linalg.solveLower(chol, centred.transpose());
-                    NDArray quad = z.square().sum(new int[] {0}).mul(-0.5);
-                    NDArray logDet = chol.diagonal().log().sum();
-                    NDArray out = quad.sub(logDet).sub(d * HALF_LOG_2PI);
-                    return single ? out.reshape(new Shape()) : out;
-                });
+        // one call into the library's TorchScript module (differentiable like the ops it runs):
+        // -|L^-1 (x - mean)|^2 / 2 - log det L - d log(2 pi) / 2
+        return TorchAutograd.call("mvn_log_prob", x.getManager(), List.of(x, mean, chol))
+                .singletonOrThrow();
     }
 
     /**

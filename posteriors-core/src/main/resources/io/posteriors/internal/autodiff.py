@@ -198,3 +198,20 @@ class Autodiff(Module):
       x.addcmul_(var, vs[i], value=lr / n)
       sd.copy_(var.sqrt_())
     return annotate(List[Tensor], [])
+  def mvn_log_prob(self: __torch__.Autodiff, ys: List[Tensor]) -> List[Tensor]:
+    x = ys[0]
+    mean = ys[1]
+    chol = ys[2]
+    d = chol.size(0)
+    single = x.dim() == 1
+    xx = x
+    if single:
+      xx = x.reshape([1, d])
+    centred = torch.sub(xx, mean)
+    z = torch.linalg_solve_triangular(chol, centred.t(), upper=False)
+    quad = torch.mul(z.square().sum([0]), -0.5)
+    logdet = chol.diagonal().log().sum()
+    out = torch.sub(torch.sub(quad, logdet), float(d) * 0.91893853320467267)
+    if single:
+      out = out.reshape(annotate(List[int], []))
+    return [out]
