@@ -4,6 +4,11 @@ import io.posteriors.State;
 import io.posteriors.Step;
 import io.posteriors.TensorTree;
 import io.posteriors.Transform;
+import io.posteriors.optim.Adam;
+import io.posteriors.sgmcmc.Baoa;
+import io.posteriors.sgmcmc.Sgld;
+import io.posteriors.sgmcmc.Sgnht;
+import io.posteriors.vi.DiagVi;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -56,14 +61,64 @@ final class Soak {
 
     static boolean run(
             long gaussSteps, long mlpSteps, int threads, PrintStream out, PrintWriter results) {
-        boolean ok;
+        boolean ok = true;
         try (GaussProblem g = new GaussProblem()) {
-            ok =
+            List<Object> none = List.of(GaussProblem.NO_BATCH);
+            ok &=
                     chain(
                             "sghmc-gauss-2d",
                             SgmcmcBenchmarks.sghmcGauss(g),
                             g.initialParams(),
-                            List.of(GaussProblem.NO_BATCH),
+                            none,
+                            gaussSteps,
+                            threads,
+                            out,
+                            results);
+            ok &=
+                    chain(
+                            "sgld-gauss-2d",
+                            Sgld.builder(g.logProb(), 0.01).temperature(1.0).build(),
+                            g.initialParams(),
+                            none,
+                            gaussSteps,
+                            threads,
+                            out,
+                            results);
+            ok &=
+                    chain(
+                            "sgnht-gauss-2d",
+                            Sgnht.builder(g.logProb(), 0.01)
+                                    .alpha(1.0)
+                                    .temperature(1.0)
+                                    .momenta(0.0)
+                                    .build(),
+                            g.initialParams(),
+                            none,
+                            gaussSteps,
+                            threads,
+                            out,
+                            results);
+            ok &=
+                    chain(
+                            "baoa-gauss-2d",
+                            Baoa.builder(g.logProb(), 0.1)
+                                    .alpha(10.0)
+                                    .sigma(Math.sqrt(10.0))
+                                    .temperature(1.0)
+                                    .momenta(0.0)
+                                    .build(),
+                            g.initialParams(),
+                            none,
+                            gaussSteps,
+                            threads,
+                            out,
+                            results);
+            ok &=
+                    chain(
+                            "vi-diag-gauss-2d",
+                            DiagVi.builder(g.logProb(), Adam.of(1e-2)).build(),
+                            g.initialParams(),
+                            none,
                             gaussSteps,
                             threads,
                             out,
@@ -74,6 +129,18 @@ final class Soak {
                     chain(
                             "sghmc-mlp",
                             SgmcmcBenchmarks.sghmcMlp(p),
+                            p.initialParams(),
+                            p.batches(),
+                            mlpSteps,
+                            threads,
+                            out,
+                            results);
+            ok &=
+                    chain(
+                            "vi-diag-mlp",
+                            DiagVi.builder(p.logPosterior(), Adam.of(1e-3))
+                                    .temperature(p.temperature())
+                                    .build(),
                             p.initialParams(),
                             p.batches(),
                             mlpSteps,
