@@ -27,7 +27,7 @@ import java.util.function.Function;
  * <pre>{@code
  * ModelLogPosterior<Batch> logPost =
  *         ModelLogPosterior.builder(model, Batch::inputs, (o, b) -> LogLikelihoods.categorical(o, b.y()))
- *                 .prior(p -> DiagNormal.logProb(p, 0, 1, true), n)
+ *                 .prior(GaussianPrior.isotropic(0, 1), n)
  *                 .build();
  * var laplace = DiagFisher.builder(logPost).build();
  * }</pre>

@@ -10,9 +10,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
-import io.posteriors.DiagNormal;
 import io.posteriors.ForwardFn;
 import io.posteriors.FunctionalModel;
+import io.posteriors.GaussianPrior;
 import io.posteriors.LogLikelihoods;
 import io.posteriors.ModelLogPosterior;
 import io.posteriors.ModelOutput;
@@ -203,7 +203,7 @@ public final class Problem implements AutoCloseable {
      */
     public ModelLogPosterior<Batch> logPosterior() {
         return ModelLogPosterior.<Batch>builder(model, b -> new NDList(b.x()), Problem::logLik)
-                .prior(p -> DiagNormal.logProb(p, 0.0, 1.0, true), N)
+                .prior(GaussianPrior.isotropic(0.0, 1.0), N)
                 .build();
     }
 

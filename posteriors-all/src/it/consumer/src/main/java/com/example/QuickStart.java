@@ -4,8 +4,8 @@ package com.example;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
-import io.posteriors.DiagNormal;
 import io.posteriors.FunctionalModel;
+import io.posteriors.GaussianPrior;
 import io.posteriors.LogLikelihoods;
 import io.posteriors.ModelLogPosterior;
 import io.posteriors.Step;
@@ -27,7 +27,7 @@ public class QuickStart {
                         model,
                         b -> new NDList(b.x()),
                         (logits, b) -> LogLikelihoods.categorical(logits, b.y()))
-                .prior(p -> DiagNormal.logProb(p, 0, 1, true), n)
+                .prior(GaussianPrior.isotropic(0, 1), n)
                 .build();
     }
 
