@@ -149,9 +149,6 @@ public final class FunctionalModel {
         }
         if (b instanceof Linear) {
             NDArray in = x.singletonOrThrow();
-            if (in.getShape().dimension() != 2) {
-                return null;
-            }
             String w = null;
             String bias = null;
             for (Pair<String, Parameter> p : b.getDirectParameters()) {
@@ -164,17 +161,32 @@ public final class FunctionalModel {
                     return null;
                 }
             }
-            if (w == null || !params.contains(w) || (bias != null && !params.contains(bias))) {
-                return null;
-            }
-            NDArray y = in.matMul(params.get(w).transpose());
-            if (bias != null) {
-                y = y.add(params.get(bias));
-            }
-            NDArray probe = y.stopGradient().zerosLike();
-            probe.setRequiresGradient(true);
-            probes.add(new LinearProbe(w, bias, in.stopGradient(), probe));
-            return new NDList(y.add(probe));
+            NDArray y = probedLinear(in, w, bias, params, probes);
+            return y == null ? null : new NDList(y);
+        }
+        if (b instanceof LinearComposite composite) {
+            boolean[] uncovered = {false};
+            NDList out =
+                    composite.forward(
+                            store,
+                            x,
+                            false,
+                            (in, weight, bias) -> {
+                                NDArray y =
+                                        probedLinear(
+                                                in,
+                                                weight == null ? null : names.get(weight),
+                                                bias == null ? null : names.get(bias),
+                                                params,
+                                                probes);
+                                if (y != null) {
+                                    return y;
+                                }
+                                // not coverable: finish the pass plainly, then report null
+                                uncovered[0] = true;
+                                return LinearComposite.plain(store, false).apply(in, weight, bias);
+                            });
+            return uncovered[0] ? null : out;
         }
         if (b.getParameters().isEmpty()) {
             return b.forward(store, x, false);
@@ -225,6 +237,29 @@ public final class FunctionalModel {
     }
 
     /**
+     * Computes {@code in Wᵀ + b} from the tree with a zero probe added to the output and records
+     * the probe, or returns null when the map cannot be probed (inputs that are not
+     * two-dimensional, a weight or bias that is not a leaf of the tree).
+     */
+    private static NDArray probedLinear(
+            NDArray in, String w, String bias, TensorTree params, List<LinearProbe> probes) {
+        if (in.getShape().dimension() != 2
+                || w == null
+                || !params.contains(w)
+                || (bias != null && !params.contains(bias))) {
+            return null;
+        }
+        NDArray y = in.matMul(params.get(w).transpose());
+        if (bias != null) {
+            y = y.add(params.get(bias));
+        }
+        NDArray probe = y.stopGradient().zerosLike();
+        probe.setRequiresGradient(true);
+        probes.add(new LinearProbe(w, bias, in.stopGradient(), probe));
+        return y.add(probe);
+    }
+
+    /**
      * Returns the name of the first block with parameters that the one-pass per-sample path does
      * not cover (anything but {@code Linear} and blocks without parameters, inside {@code
      * SequentialBlock}s), as "ClassName (parameter names)", or null when every block is covered.
@@ -243,7 +278,7 @@ public final class FunctionalModel {
             }
             return null;
         }
-        if (b instanceof Linear || b.getParameters().isEmpty()) {
+        if (b instanceof Linear || b instanceof LinearComposite || b.getParameters().isEmpty()) {
             return null;
         }
         List<String> params = new java.util.ArrayList<>();
