@@ -113,21 +113,20 @@ public final class FusedOps {
     }
 
     /**
-     * One Adam step for every leaf, with bias corrections {@code c1 = 1 - β1^t} and {@code c2 = 1 -
-     * β2^t} and decoupled weight decay: {@code m ← β1 m + (1 - β1) g}, {@code v ← β2 v + (1 - β2)
-     * g²}, {@code x ← (1 - lr wd) x - lr (m / c1) / (sqrt(v / c2) + eps)}. The gradient {@code g}
-     * is that of the loss being minimised.
+     * One Adam step for every leaf, at step {@code t} (counted from 1), with decoupled weight
+     * decay: {@code m ← β1 m + (1 - β1) g}, {@code v ← β2 v + (1 - β2) g²}, {@code x ← (1 - lr wd)
+     * x - lr (m / (1 - β1^t)) / (sqrt(v / (1 - β2^t)) + eps)}. The gradient {@code g} is that of
+     * the loss being minimised. Runs PyTorch's fused AdamW kernel: one pass over each leaf.
      *
      * @param params the parameters, updated in place
      * @param m the first moments, updated in place
      * @param v the second moments, updated in place
      * @param grad the gradient of the loss; not modified
      * @param lr the learning rate; finite
-     * @param beta1 the first moments' decay; finite
-     * @param beta2 the second moments' decay; finite
+     * @param beta1 the first moments' decay; in [0, 1)
+     * @param beta2 the second moments' decay; in [0, 1)
      * @param eps added to the denominator; finite
-     * @param c1 the first bias correction; positive and finite
-     * @param c2 the second bias correction; positive and finite
+     * @param t the step, at least 1
      * @param weightDecay the decoupled weight decay; non-negative and finite
      * @throws IllegalArgumentException when a coefficient is out of range or the structures differ
      */
@@ -140,15 +139,18 @@ public final class FusedOps {
             double beta1,
             double beta2,
             double eps,
-            double c1,
-            double c2,
+            long t,
             double weightDecay) {
         Checks.finite(lr, "lr");
-        Checks.finite(beta1, "beta1");
-        Checks.finite(beta2, "beta2");
+        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException(
+                    Checks.format(
+                            "beta1 and beta2 must be in [0, 1), got %s and %s", beta1, beta2));
+        }
         Checks.finite(eps, "eps");
-        Checks.positive(c1, "c1");
-        Checks.positive(c2, "c2");
+        if (t < 1) {
+            throw new IllegalArgumentException(Checks.format("t must be at least 1, got %d", t));
+        }
         Checks.nonNegative(weightDecay, "weightDecay");
         Checks.notNull(params, "params");
         params.requireSameStructure(m, "m");
@@ -164,8 +166,7 @@ public final class FusedOps {
                 beta1,
                 beta2,
                 eps,
-                c1,
-                c2,
+                t,
                 weightDecay);
     }
 

@@ -63,92 +63,60 @@ final class Soak {
             long gaussSteps, long mlpSteps, int threads, PrintStream out, PrintWriter results) {
         boolean ok = true;
         try (GaussProblem g = new GaussProblem()) {
-            List<Object> none = List.of(GaussProblem.NO_BATCH);
-            ok &=
-                    chain(
-                            "sghmc-gauss-2d",
-                            SgmcmcBenchmarks.sghmcGauss(g),
+            Runner<Object> r =
+                    new Runner<>(
                             g.initialParams(),
-                            none,
+                            List.of(GaussProblem.NO_BATCH),
                             gaussSteps,
                             threads,
                             out,
                             results);
+            ok &= r.run("sghmc-gauss-2d", SgmcmcBenchmarks.sghmcGauss(g));
+            ok &= r.run("sgld-gauss-2d", Sgld.builder(g.logProb(), 0.01).temperature(1.0).build());
             ok &=
-                    chain(
-                            "sgld-gauss-2d",
-                            Sgld.builder(g.logProb(), 0.01).temperature(1.0).build(),
-                            g.initialParams(),
-                            none,
-                            gaussSteps,
-                            threads,
-                            out,
-                            results);
-            ok &=
-                    chain(
+                    r.run(
                             "sgnht-gauss-2d",
                             Sgnht.builder(g.logProb(), 0.01)
                                     .alpha(1.0)
                                     .temperature(1.0)
                                     .momenta(0.0)
-                                    .build(),
-                            g.initialParams(),
-                            none,
-                            gaussSteps,
-                            threads,
-                            out,
-                            results);
+                                    .build());
             ok &=
-                    chain(
+                    r.run(
                             "baoa-gauss-2d",
                             Baoa.builder(g.logProb(), 0.1)
                                     .alpha(10.0)
                                     .sigma(Math.sqrt(10.0))
                                     .temperature(1.0)
                                     .momenta(0.0)
-                                    .build(),
-                            g.initialParams(),
-                            none,
-                            gaussSteps,
-                            threads,
-                            out,
-                            results);
-            ok &=
-                    chain(
-                            "vi-diag-gauss-2d",
-                            DiagVi.builder(g.logProb(), Adam.of(1e-2)).build(),
-                            g.initialParams(),
-                            none,
-                            gaussSteps,
-                            threads,
-                            out,
-                            results);
+                                    .build());
+            ok &= r.run("vi-diag-gauss-2d", DiagVi.builder(g.logProb(), Adam.of(1e-2)).build());
         }
         try (ClassificationProblem p = ClassificationProblem.mlp()) {
+            Runner<Batch> r =
+                    new Runner<>(p.initialParams(), p.batches(), mlpSteps, threads, out, results);
+            ok &= r.run("sghmc-mlp", SgmcmcBenchmarks.sghmcMlp(p));
             ok &=
-                    chain(
-                            "sghmc-mlp",
-                            SgmcmcBenchmarks.sghmcMlp(p),
-                            p.initialParams(),
-                            p.batches(),
-                            mlpSteps,
-                            threads,
-                            out,
-                            results);
-            ok &=
-                    chain(
+                    r.run(
                             "vi-diag-mlp",
                             DiagVi.builder(p.logPosterior(), Adam.of(1e-3))
                                     .temperature(p.temperature())
-                                    .build(),
-                            p.initialParams(),
-                            p.batches(),
-                            mlpSteps,
-                            threads,
-                            out,
-                            results);
+                                    .build());
         }
         return ok;
+    }
+
+    /** Runs chains of one problem: same start, batches, length and output. */
+    private record Runner<B>(
+            TensorTree init,
+            List<B> batches,
+            long steps,
+            int threads,
+            PrintStream out,
+            PrintWriter results) {
+        <S extends State> boolean run(String name, Transform<S, B> t) {
+            return chain(name, t, init, batches, steps, threads, out, results);
+        }
     }
 
     private static <S extends State, B> boolean chain(

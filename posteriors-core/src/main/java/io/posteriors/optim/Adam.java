@@ -100,8 +100,6 @@ public final class Adam implements GradientOptimizer {
         params.requireSameStructure(grad, "grad");
         double rate = Checks.positiveAt(lr, state.count(), "lr");
         long t = state.count() + 1;
-        double c1 = 1 - Math.pow(beta1, t);
-        double c2 = 1 - Math.pow(beta2, t);
         FusedOps.adam(
                 params,
                 state.slots().get(0),
@@ -111,8 +109,7 @@ public final class Adam implements GradientOptimizer {
                 beta1,
                 beta2,
                 eps,
-                c1,
-                c2,
+                t,
                 weightDecay);
         return new OptimState(state.slots(), t);
     }

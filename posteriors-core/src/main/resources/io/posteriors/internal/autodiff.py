@@ -126,20 +126,15 @@ class Autodiff(Module):
     b1 = float(c[1])
     b2 = float(c[2])
     eps = float(c[3])
-    c1 = float(c[4])
-    c2 = float(c[5])
-    wd = float(c[6])
+    t = float(c[4])
+    wd = float(c[5])
+    ms = xs[0:n]
+    vv = xs[n:2 * n]
+    gs = vs[0:n]
+    steps = annotate(List[Tensor], [])
     for i in range(n):
-      x = ys[i]
-      g = vs[i]
-      m = xs[i]
-      v = xs[n + i]
-      m.mul_(b1).add_(g, alpha=1.0 - b1)
-      v.mul_(b2).addcmul_(g, g, value=1.0 - b2)
-      denom = (v / c2).sqrt_().add_(eps)
-      if wd != 0.0:
-        x.mul_(1.0 - rate * wd)
-      x.addcdiv_(m, denom, value=-rate / c1)
+      steps.append(torch.full(annotate(List[int], []), t, dtype=ys[i].dtype, device=ys[i].device))
+    torch._fused_adamw_(ys, gs, ms, vv, annotate(List[Tensor], []), steps, lr=rate, beta1=b1, beta2=b2, weight_decay=wd, eps=eps, amsgrad=False, maximize=False)
     return annotate(List[Tensor], [])
   def reparam(self: __torch__.Autodiff, ys: List[Tensor], xs: List[Tensor], vs: List[Tensor]) -> List[Tensor]:
     out = annotate(List[Tensor], [])
