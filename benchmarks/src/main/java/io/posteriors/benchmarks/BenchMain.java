@@ -68,6 +68,7 @@ public final class BenchMain {
         long soakGauss;
         long soakMlp;
         String out;
+        String pythonRef;
     }
 
     /** One measured workload, in milliseconds. */
@@ -226,6 +227,7 @@ public final class BenchMain {
                             null,
                             null));
         }
+        PythonReference python = PythonReference.read(args.pythonRef);
         boolean ok = true;
         int i = 0;
         for (Spec spec : plan) {
@@ -262,6 +264,7 @@ public final class BenchMain {
                 if (meets != null) {
                     row.put("meets_target", meets);
                 }
+                python.compare(spec, m.medianMs(), row);
                 row.putAll(m.stats());
             } catch (RunnerException | RuntimeException e) {
                 ok = false;
@@ -342,13 +345,20 @@ public final class BenchMain {
     }
 
     private static String target(Spec spec) {
+        String python =
+                spec.ref().isEmpty()
+                        ? null
+                        : "W6".equals(spec.ref()) ? "python autograd x1" : "python x1";
+        String own = null;
         if (spec.targetRatio() != null) {
-            return String.format(Locale.ROOT, "ratio <= %.1f", spec.targetRatio());
+            own = String.format(Locale.ROOT, "ratio <= %.1f", spec.targetRatio());
+        } else if (spec.targetUs() != null) {
+            own = String.format(Locale.ROOT, "<= %.0f us/step", spec.targetUs());
         }
-        if (spec.targetUs() != null) {
-            return String.format(Locale.ROOT, "<= %.0f us/step", spec.targetUs());
+        if (own == null) {
+            return python;
         }
-        return null;
+        return python == null ? own : own + ", " + python;
     }
 
     private static Boolean meets(Spec spec, Measured m, Measured base) {
@@ -434,7 +444,7 @@ public final class BenchMain {
     private static void printTable(PrintStream out, List<Map<String, Object>> rows) {
         out.println("#");
         out.printf(
-                "# %-28s %-3s %11s %11s %8s %-18s %6s %9s %8s%n",
+                "# %-28s %-3s %11s %11s %8s %-28s %6s %9s %7s %8s%n",
                 "workload",
                 "ref",
                 "median ms",
@@ -443,11 +453,12 @@ public final class BenchMain {
                 "target",
                 "met",
                 "python ms",
+                "vs py",
                 "foreign%");
         for (Map<String, Object> r : rows) {
             out.printf(
                     Locale.ROOT,
-                    "# %-28s %-3s %11s %11s %8s %-18s %6s %9s %8s%n",
+                    "# %-28s %-3s %11s %11s %8s %-28s %6s %9s %7s %8s%n",
                     r.get("workload"),
                     blank(r.get("ref")),
                     r.containsKey("error") ? "FAILED" : number(r.get("median_ms")),
@@ -456,6 +467,10 @@ public final class BenchMain {
                     blank(r.get("target")),
                     blank(r.get("meets_target")),
                     number(r.get("python_ref_ms")),
+                    number(
+                            r.containsKey("vs_python_autograd")
+                                    ? r.get("vs_python_autograd")
+                                    : r.get("vs_python")),
                     r.get("foreign_cpu_pct") instanceof Number f
                             ? String.format(Locale.ROOT, "%.1f", f.doubleValue())
                             : "");
@@ -566,6 +581,8 @@ public final class BenchMain {
                 a.threads = Integer.parseInt(s.substring("--threads=".length()));
             } else if (s.startsWith("--forks=")) {
                 a.forks = Integer.parseInt(s.substring("--forks=".length()));
+            } else if (s.startsWith("--python-ref=")) {
+                a.pythonRef = s.substring("--python-ref=".length());
             } else if (s.startsWith("--wait-idle=")) {
                 a.waitIdle = Double.parseDouble(s.substring("--wait-idle=".length()));
             } else if (s.startsWith("--soak-gauss=")) {
@@ -590,6 +607,8 @@ public final class BenchMain {
                                 + "  --forks    JMH forks per workload (default 1)\n"
                                 + "  --out      results directory (default benchmarks/results)\n"
                                 + "  --verbose  JMH's own progress on stderr\n"
+                                + "  --python-ref=FILE  JSON lines of shared/reference/ref_bench.py"
+                                + " run beside this one: python_ref_ms, vs_python per W1-W6\n"
                                 + "  --wait-idle=S  before each workload, wait up to S seconds for"
                                 + " other processes to use under 5% of the CPUs");
                 return null;

@@ -397,7 +397,7 @@ final class Catalog {
                         mlpData
                                 + "DiagFisher, per-sample log posterior (perSample true), one"
                                 + " batch per update",
-                        3.0,
+                        2.0,
                         null,
                         144.0));
         s.add(
@@ -483,7 +483,7 @@ final class Catalog {
                         mlpData
                                 + "DiagEkf, per-sample log lik = -cross entropy, lr 1e-3,"
                                 + " transition sd 0, init sd 1",
-                        3.0,
+                        2.0,
                         null,
                         77.6));
         // dense methods on the small model
@@ -566,7 +566,7 @@ final class Catalog {
                         "posteriors' 2-D Gaussian scenario, lr 0.1, alpha 10, sigma sqrt(10),"
                                 + " beta 0, T 1, momenta 0",
                         null,
-                        40.0,
+                        null,
                         0.238));
         // Spark (built only with -Pspark: the benchmarks module then depends on posteriors-spark)
         if (SPARK_BENCHMARKS != null) {
