@@ -155,19 +155,29 @@ class Autodiff(Module):
       ls = ys[i]
       e = xs[i]
       sd = torch.exp(ls)
-      acc_mu = torch.zeros_like(ls)
-      acc_ls = torch.zeros_like(ls)
-      for s in range(n):
-        g = vs[s * p + i]
-        es = e[s]
+      if n == 1:
+        g = vs[i]
+        es = e[0]
         if stl and t != 0.0:
-          d = torch.addcdiv(g, es, sd, value=t)
+          acc_mu = torch.addcdiv(g, es, sd, value=t)
         else:
-          d = g
-        acc_mu.add_(d)
-        acc_ls.addcmul_(d, sd * es)
-      acc_mu.mul_(-1.0 / n)
-      acc_ls.mul_(-1.0 / n)
+          acc_mu = g.clone()
+        acc_ls = torch.mul(acc_mu, sd).mul_(es).neg_()
+        acc_mu.neg_()
+      else:
+        acc_mu = torch.zeros_like(ls)
+        acc_ls = torch.zeros_like(ls)
+        for s in range(n):
+          g = vs[s * p + i]
+          es = e[s]
+          if stl and t != 0.0:
+            d = torch.addcdiv(g, es, sd, value=t)
+          else:
+            d = g
+          acc_mu.add_(d)
+          acc_ls.addcmul_(d, sd * es)
+        acc_mu.mul_(-1.0 / n)
+        acc_ls.mul_(-1.0 / n)
       if (not stl) and t != 0.0:
         acc_ls.sub_(t)
       gmu.append(acc_mu)
