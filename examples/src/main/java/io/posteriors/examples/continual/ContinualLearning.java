@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
@@ -45,20 +46,21 @@ import me.tongfei.progressbar.ProgressBar;
  * Learning books without forgetting. A word-level language model with a fixed context window (the
  * previous {@value #CONTEXT} words, hashed with their positions into a bag of features, one tanh
  * hidden layer, a softmax over the most frequent words plus an unknown-word class) is trained first
- * on a base corpus (the Brown genres that are not books), then its output layer is fine-tuned on
- * one book after another (books = Brown genres, in the order of {@link #BOOKS}). The hidden layer
- * stays frozen: this is last-layer fine-tuning, not LoRA adapters.
+ * on a base corpus (the Brown genres that are not books). Its two {@code Linear} layers are then
+ * frozen inside {@link LoraLinear} blocks, and only the low-rank adapters ({@code A} and {@code B}
+ * of both layers) are trained on one book after another (books = Brown genres, in the order of
+ * {@link #BOOKS}). The adapter tree is all that the optimisers, the Fisher and the prior see.
  *
- * <p>Two runs from the same base: {@code adamw} (Adam with decoupled weight decay, no memory of
- * earlier books) and {@code laplace} (plain Adam on the log likelihood plus, from the second book
- * on, the log density of the previous book's diagonal empirical-Fisher Laplace posterior, whose
- * precision accumulates book by book through {@link DiagFisher.Builder#prior}). Each book's
- * posterior is saved with {@link PosteriorFiles#save} to {@code
- * continual-learning-laplace-bookN.safetensors} in the output folder and loaded back with {@link
- * PosteriorFiles#load} as the next book's prior, as a user would carry it from one session to the
- * next. After every epoch the validation loss (NLL per word) of every book is recorded. The joint
- * floor is the same head trained by AdamW on all books at once for the same number of epochs in
- * total.
+ * <p>Two runs from the same base and the same initial adapters: {@code adamw} (Adam with decoupled
+ * weight decay, no memory of earlier books) and {@code laplace} (plain Adam on the log likelihood
+ * plus, from the second book on, the log density of the previous book's diagonal empirical-Fisher
+ * Laplace posterior over the adapters, whose precision accumulates book by book through {@link
+ * DiagFisher.Builder#prior}). Each book's posterior is saved with {@link PosteriorFiles#save} to
+ * {@code continual-learning-laplace-bookN.safetensors} in the output folder and loaded back with
+ * {@link PosteriorFiles#load} as the next book's prior, as a user would carry it from one session
+ * to the next. After every epoch the validation loss (NLL per word) of every book is recorded. The
+ * joint floor is the same adapters trained by AdamW on all books at once for the same number of
+ * epochs.
  *
  * <pre>
  * ./example.sh continual-learning --size=small --seed=0 --out=out
@@ -77,10 +79,49 @@ public final class ContinualLearning {
 
     private static final int BATCH = 128;
 
-    private record Size(int dim, int hidden, int vocab, int baseWords, int bookWords, int epochs) {}
+    /**
+     * Samples per batch of the diagonal Fisher (the generic per-sample path is quadratic in it).
+     */
+    private static final int FISHER_BATCH = 16;
 
-    private static final Size SMALL = new Size(2048, 48, 400, 40_000, 6_000, 4);
-    private static final Size FULL = new Size(2048, 96, 2000, 200_000, 40_000, 6);
+    /** The precision of the first book's Laplace posterior before its data (a N(0, 1) prior). */
+    private static final double FIRST_PRIOR_PRECISION = 1.0;
+
+    /** AdamW's decoupled weight decay. */
+    private static final double WEIGHT_DECAY = 1e-2;
+
+    /**
+     * Sizes and settings.
+     *
+     * @param dim hashed context features
+     * @param hidden hidden units
+     * @param vocab words predicted (plus one unknown-word class)
+     * @param baseWords words of base corpus
+     * @param bookWords training and validation words per book
+     * @param baseEpochs epochs of the base model
+     * @param epochs epochs per book
+     * @param rank LoRA rank
+     * @param alpha LoRA scale numerator (the update is scaled by alpha / rank)
+     * @param lr Adam's learning rate for the adapters
+     * @param priorTemperature the temperature the previous book's posterior is used at as prior
+     */
+    private record Size(
+            int dim,
+            int hidden,
+            int vocab,
+            int baseWords,
+            int bookWords,
+            int baseEpochs,
+            int epochs,
+            int rank,
+            double alpha,
+            double lr,
+            double priorTemperature) {}
+
+    private static final Size SMALL =
+            new Size(2048, 48, 400, 40_000, 6_000, 4, 4, 4, 8.0, 1e-3, 1.0);
+    private static final Size FULL =
+            new Size(2048, 96, 2000, 120_000, 20_000, 4, 4, 4, 8.0, 1e-3, 1.0);
 
     private ContinualLearning() {}
 
@@ -133,56 +174,58 @@ public final class ContinualLearning {
             block.add(Linear.builder().setUnits(size.vocab() + 1).build());
             block.initialize(manager, DataType.FLOAT32, new Shape(BATCH, size.dim()));
             FunctionalModel full = FunctionalModel.of(block);
-            TensorTree params = TensorTree.fromBlock(block).copy(manager);
+            TensorTree init = TensorTree.fromBlock(block).copy(manager);
             List<TextBatch> baseBatches = batches(manager, examples(base, vocab, bow), size.dim());
             out.printf(
                     "base corpus: %d words (%d batches); vocabulary %d + unknown; books %s%n",
                     base.size(), baseBatches.size(), size.vocab(), letters);
-            params =
+            TensorTree params =
                     train(
                             full,
                             null,
-                            params,
+                            init,
                             baseBatches,
-                            size.epochs(),
+                            size.baseEpochs(),
                             Adam.of(1e-2),
                             out,
-                            "base model");
-            List<String> names = params.names();
-            TensorTree first = params.subset(names.subList(0, 2));
-            TensorTree head0 = params.subset(names.subList(2, 4));
-            // the head: one Linear over the frozen hidden features
-            SequentialBlock headBlock = new SequentialBlock();
-            headBlock.add(Linear.builder().setUnits(size.vocab() + 1).build());
-            headBlock.initialize(manager, DataType.FLOAT32, new Shape(BATCH, size.hidden()));
-            FunctionalModel head = FunctionalModel.of(headBlock);
-            List<String> headNames = TensorTree.fromBlock(headBlock).names();
-            Map<String, NDArray> hm = new LinkedHashMap<>();
-            for (int i = 0; i < 2; i++) {
-                hm.put(headNames.get(i), head0.leaves().get(i).duplicate());
-            }
-            TensorTree headInit = TensorTree.of(hm);
+                            "base model",
+                            q -> {});
+            init.close();
+            // the adapted model: the trained layers frozen inside LoRA blocks, whose adapters
+            // (A and B of each layer) are the only parameters the runs below see
+            List<NDArray> base0 = params.leaves();
+            SequentialBlock loraBlock = new SequentialBlock();
+            LoraLinear hiddenLora =
+                    new LoraLinear(base0.get(0), base0.get(1), size.rank(), size.alpha());
+            LoraLinear outputLora =
+                    new LoraLinear(base0.get(2), base0.get(3), size.rank(), size.alpha());
+            loraBlock.add(hiddenLora);
+            loraBlock.add(Activation::tanh);
+            loraBlock.add(outputLora);
+            loraBlock.initialize(manager, DataType.FLOAT32, new Shape(BATCH, size.dim()));
+            FunctionalModel lora = FunctionalModel.of(loraBlock);
+            TensorTree adapterInit = TensorTree.fromBlock(loraBlock).copy(manager);
+            long trainable = hiddenLora.trainableParameters() + outputLora.trainableParameters();
+            out.printf(
+                    "LoRA adapters: rank %d, alpha %.1f, %d trainable parameters (base model %d)%n",
+                    size.rank(), size.alpha(), trainable, params.numel());
+            baseBatches.forEach(
+                    t -> {
+                        t.x().close();
+                        t.y().close();
+                    });
             List<Book> books = new ArrayList<>();
             for (char g : letters.toCharArray()) {
                 List<String> w = byGenre.getOrDefault(g, List.of());
                 w = w.subList(0, Math.min(w.size(), size.bookWords() * 10 / 9));
                 int cut = w.size() * 9 / 10;
                 List<TextBatch> tr =
-                        hidden(
-                                manager,
-                                first,
-                                batches(
-                                        manager,
-                                        examples(w.subList(0, cut), vocab, bow),
-                                        size.dim()));
+                        batches(manager, examples(w.subList(0, cut), vocab, bow), size.dim());
                 List<TextBatch> va =
-                        hidden(
+                        batches(
                                 manager,
-                                first,
-                                batches(
-                                        manager,
-                                        examples(w.subList(cut, w.size()), vocab, bow),
-                                        size.dim()));
+                                examples(w.subList(cut, w.size()), vocab, bow),
+                                size.dim());
                 if (tr.isEmpty() || va.isEmpty()) {
                     throw new IOException(
                             "too little text for book " + g + ": " + w.size() + " words");
@@ -200,27 +243,31 @@ public final class ContinualLearning {
             double[][][] curves = new double[2][][];
             List<String> posteriorFiles = new ArrayList<>();
             String[] runs = {"adamw", "laplace"};
+            double fisherSeconds = 0;
+            long fisherSamples = 0;
             for (int r = 0; r < 2; r++) {
                 boolean laplace = r == 1;
-                TensorTree p = headInit.copy(manager);
+                TensorTree p = adapterInit.copy(manager);
                 DiagLaplaceState prior = null;
                 List<double[]> rows = new ArrayList<>();
                 for (int b = 0; b < k; b++) {
                     Book book = books.get(b);
                     DiagLaplaceState pr = prior;
-                    for (int e = 0; e < epochs; e++) {
-                        p =
-                                train(
-                                        head,
-                                        pr == null ? null : q -> pr.logProb(q, 1.0),
-                                        p,
-                                        book.train(),
-                                        1,
-                                        laplace ? Adam.of(1e-2) : Adam.of(1e-2).weightDecay(1e-2),
-                                        null,
-                                        null);
-                        rows.add(evaluate(head, p, books));
-                    }
+                    TensorTree next =
+                            train(
+                                    lora,
+                                    pr == null ? null : q -> pr.logProb(q, size.priorTemperature()),
+                                    p,
+                                    book.train(),
+                                    epochs,
+                                    laplace
+                                            ? Adam.of(size.lr())
+                                            : Adam.of(size.lr()).weightDecay(WEIGHT_DECAY),
+                                    null,
+                                    null,
+                                    q -> rows.add(evaluate(lora, q, books)));
+                    p.close();
+                    p = next;
                     out.printf(
                             Locale.ROOT,
                             "%s after book %d (%s): val loss per book %s%n",
@@ -229,18 +276,10 @@ public final class ContinualLearning {
                             book.name(),
                             fmt(rows.get(rows.size() - 1)));
                     if (laplace && b < k - 1) {
-                        var builder = DiagFisher.builder(logLik(head, null, book.n()));
-                        builder =
-                                prior == null
-                                        ? builder.initPrecDiag(1.0)
-                                        : builder.prior(prior, 1.0);
-                        var t = builder.build();
-                        DiagLaplaceState s = t.init(p);
-                        for (TextBatch tb : book.train()) {
-                            var step = t.updateInPlace(s, tb);
-                            step.aux().close();
-                            s = step.state();
-                        }
+                        long t0 = System.nanoTime();
+                        DiagLaplaceState s = fisher(lora, p, book, prior, size.priorTemperature());
+                        fisherSeconds += (System.nanoTime() - t0) / 1e9;
+                        fisherSamples += book.n();
                         // the posterior goes through a file, as it would between two sessions:
                         // the next book's run reads its prior back from the output folder
                         Path file =
@@ -253,27 +292,44 @@ public final class ContinualLearning {
                                                         b + 1));
                         PosteriorFiles.save(file, s);
                         s.close();
+                        if (prior != null) {
+                            prior.close();
+                        }
                         prior = PosteriorFiles.load(file, DiagLaplaceState.class, manager);
                         posteriorFiles.add(file.getFileName().toString());
                     }
                 }
+                if (prior != null) {
+                    prior.close();
+                }
+                p.close();
                 curves[r] = rows.toArray(new double[0][]);
             }
+            out.printf(
+                    Locale.ROOT,
+                    "diagonal Fisher over the adapters: %d samples in %.1f s (%.2f ms per sample,"
+                            + " batches of %d)%n",
+                    fisherSamples,
+                    fisherSeconds,
+                    1e3 * fisherSeconds / Math.max(1, fisherSamples),
+                    FISHER_BATCH);
             // the joint floor: all books at once, the same number of epochs in total
             List<TextBatch> all = new ArrayList<>();
             books.forEach(b -> all.addAll(b.train()));
             java.util.Collections.shuffle(all, new java.util.Random(o.seed()));
             TensorTree joint =
                     train(
-                            head,
+                            lora,
                             null,
-                            headInit.copy(manager),
+                            adapterInit,
                             all,
                             epochs,
-                            Adam.of(1e-2).weightDecay(1e-2),
+                            Adam.of(size.lr()).weightDecay(WEIGHT_DECAY),
                             out,
-                            "joint floor");
-            double[] jointLoss = evaluate(head, joint, books);
+                            "joint floor",
+                            q -> {});
+            double[] jointLoss = evaluate(lora, joint, books);
+            joint.close();
             double jointFloor = mean(jointLoss, k - 1);
             double adamwOld = mean(curves[0][curves[0].length - 1], k - 1);
             double laplaceOld = mean(curves[1][curves[1].length - 1], k - 1);
@@ -290,13 +346,24 @@ public final class ContinualLearning {
             json.addProperty("example", "continual-learning");
             json.addProperty("size", o.size());
             json.addProperty("seed", o.seed());
-            json.addProperty("adapter", "last-layer fine-tuning (hidden layer frozen), not LoRA");
+            JsonObject adapters = new JsonObject();
+            adapters.addProperty("layers", "hidden and output Linear (base weights frozen)");
+            adapters.addProperty("rank", size.rank());
+            adapters.addProperty("alpha", size.alpha());
+            adapters.addProperty("trainable_params", trainable);
+            adapters.addProperty("base_params", params.numel());
+            json.add("adapters", adapters);
+            json.addProperty("learning_rate", size.lr());
+            json.addProperty("prior_temperature", size.priorTemperature());
+            json.add("fisher_seconds", JsonOut.num(fisherSeconds));
+            json.addProperty("fisher_samples", fisherSamples);
             JsonArray bn = new JsonArray();
             books.forEach(b -> bn.add(b.name()));
             json.add("books", bn);
             JsonArray pf = new JsonArray();
             posteriorFiles.forEach(pf::add);
             json.add("posterior_files", pf);
+            json.addProperty("base_epochs", size.baseEpochs());
             json.addProperty("epochs_per_book", epochs);
             json.add("joint_floor", JsonOut.num(jointFloor));
             json.add("adamw_old_avg_final", JsonOut.num(adamwOld));
@@ -448,19 +515,6 @@ public final class ContinualLearning {
         return out;
     }
 
-    /** Replaces each batch's inputs by the frozen hidden layer's outputs. */
-    private static List<TextBatch> hidden(NDManager m, TensorTree first, List<TextBatch> in) {
-        NDArray w = first.leaves().get(0);
-        NDArray b = first.leaves().get(1);
-        List<TextBatch> out = new ArrayList<>();
-        for (TextBatch t : in) {
-            NDArray h = t.x().matMul(w.transpose()).add(b).tanh();
-            t.x().close();
-            out.add(new TextBatch(h, t.y()));
-        }
-        return out;
-    }
-
     private static TextBatch join(NDManager m, List<TextBatch> in) {
         NDList xs = new NDList();
         NDList ys = new NDList();
@@ -469,8 +523,12 @@ public final class ContinualLearning {
                     xs.add(t.x());
                     ys.add(t.y());
                 });
-        return new TextBatch(
-                ai.djl.ndarray.NDArrays.concat(xs), ai.djl.ndarray.NDArrays.concat(ys));
+        TextBatch joined =
+                new TextBatch(
+                        ai.djl.ndarray.NDArrays.concat(xs), ai.djl.ndarray.NDArrays.concat(ys));
+        xs.close();
+        ys.close();
+        return joined;
     }
 
     private static ModelLogPosterior<TextBatch> logLik(
@@ -488,6 +546,10 @@ public final class ContinualLearning {
         return b.build();
     }
 
+    /**
+     * Trains from {@code init} (which is left as it is) and returns the final parameters, a fresh
+     * tree; {@code afterEpoch} sees the parameters after every epoch.
+     */
     private static TensorTree train(
             FunctionalModel model,
             java.util.function.Function<TensorTree, NDArray> logPrior,
@@ -496,7 +558,8 @@ public final class ContinualLearning {
             int epochs,
             Adam opt,
             PrintStream out,
-            String label) {
+            String label,
+            java.util.function.Consumer<TensorTree> afterEpoch) {
         Transform<OptimizeState, TextBatch> t =
                 Optimize.builder(logLik(model, logPrior, batches.size() * BATCH), opt).build();
         OptimizeState s = t.init(init);
@@ -512,13 +575,50 @@ public final class ContinualLearning {
                         bar.step();
                     }
                 }
+                afterEpoch.accept(s.params());
             }
+            return s.params().copy();
         } finally {
+            s.close();
             if (bar != null) {
                 bar.close();
             }
         }
-        return s.params();
+    }
+
+    /**
+     * The diagonal empirical-Fisher Laplace posterior of the adapters at {@code p} after one book:
+     * the previous book's precision (at the given temperature) plus the book's squared per-sample
+     * gradients. A model with LoRA blocks takes the generic per-sample path of {@link
+     * io.posteriors.Autodiff#perSampleGradMoments} (one reverse pass per sample, each through the
+     * whole batch's graph), so the book is fed in small batches of {@value #FISHER_BATCH}.
+     */
+    private static DiagLaplaceState fisher(
+            FunctionalModel model,
+            TensorTree p,
+            Book book,
+            DiagLaplaceState prior,
+            double temperature) {
+        var builder = DiagFisher.builder(logLik(model, null, book.n()));
+        builder =
+                prior == null
+                        ? builder.initPrecDiag(FIRST_PRIOR_PRECISION)
+                        : builder.prior(prior, temperature);
+        var t = builder.build();
+        DiagLaplaceState s = t.init(p);
+        for (TextBatch tb : book.train()) {
+            long rows = tb.x().getShape().get(0);
+            for (long i = 0; i < rows; i += FISHER_BATCH) {
+                NDIndex idx = new NDIndex("{}:{}", i, Math.min(rows, i + FISHER_BATCH));
+                try (NDArray x = tb.x().get(idx);
+                        NDArray y = tb.y().get(idx)) {
+                    var step = t.updateInPlace(s, new TextBatch(x, y));
+                    step.aux().close();
+                    s = step.state();
+                }
+            }
+        }
+        return s;
     }
 
     /** Validation NLL per word of every book. */
@@ -527,8 +627,9 @@ public final class ContinualLearning {
         for (int i = 0; i < out.length; i++) {
             TextBatch v = books.get(i).val();
             try (NDArray logits = head.forward(p, new NDList(v.x())).singletonOrThrow();
-                    NDArray ll = LogLikelihoods.categorical(logits, v.y())) {
-                out[i] = -Scalars.value(ll.mean());
+                    NDArray ll = LogLikelihoods.categorical(logits, v.y());
+                    NDArray mean = ll.mean()) {
+                out[i] = -Scalars.value(mean);
             }
         }
         return out;

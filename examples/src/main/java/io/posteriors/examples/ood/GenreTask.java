@@ -19,6 +19,7 @@ import io.posteriors.examples.text.BrownCorpus;
 import io.posteriors.examples.text.Fortunes;
 import io.posteriors.examples.text.HashedBagOfWords;
 import io.posteriors.examples.text.Tokens;
+import io.posteriors.examples.text.VocabularyFeatures;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -26,11 +27,15 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Function;
 
 /**
  * The classification task of the OOD and selective-prediction examples: which kind of writing a
  * passage of English comes from, in three classes of Brown-corpus genres (press: A–C; non-fiction:
- * D–J; fiction and humour: K–R), from hashed bag-of-words features, by a one-hidden-layer MLP.
+ * D–J; fiction and humour: K–R), from bag-of-words features, by a one-hidden-layer MLP. The
+ * features have one column per word of the training passages and a few thousand hashed columns that
+ * every other word lands in ({@link VocabularyFeatures}), so words the training text never used
+ * meet weights that no data has moved.
  *
  * <p>Documents are split into training and test by document (every fifth document is test), so no
  * test passage shares a document with a training one. Training passages are consecutive runs of
@@ -55,12 +60,14 @@ public final class GenreTask implements AutoCloseable {
     /**
      * Sizes of the task.
      *
-     * @param dim hashed feature buckets
+     * @param dim hashed feature buckets (for {@link Features#VOCABULARY}, those of unseen words)
      * @param hidden hidden units
      * @param trainPerClass the most training passages per class
      * @param testPerClass the most English test passages per class
      * @param spanish the most Spanish passages
      * @param priorPrecision δ of the N(0, 1/δ) prior on every parameter
+     * @param features how a passage becomes a vector; {@code dim} is the number of hashed buckets
+     *     (for {@link Features#VOCABULARY}, the buckets of words outside the vocabulary)
      */
     public record Size(
             int dim,
@@ -68,13 +75,25 @@ public final class GenreTask implements AutoCloseable {
             int trainPerClass,
             int testPerClass,
             int spanish,
-            double priorPrecision) {}
+            double priorPrecision,
+            Features features) {}
+
+    /** How a passage becomes a vector. */
+    public enum Features {
+        /** Words hashed into {@code dim} buckets ({@link HashedBagOfWords}). */
+        HASHED_WORDS,
+        /**
+         * A column per training word, other words hashed into {@code dim} more ({@link
+         * VocabularyFeatures}).
+         */
+        VOCABULARY
+    }
 
     /** The small size: under two minutes for a whole example on two cores. */
-    public static final Size SMALL = new Size(16384, 16, 1200, 300, 600, 1.0);
+    public static final Size SMALL = new Size(4096, 16, 1200, 300, 600, 1.0, Features.VOCABULARY);
 
     /** The full size. */
-    public static final Size FULL = new Size(16384, 16, 3000, 600, 1500, 1.0);
+    public static final Size FULL = new Size(4096, 16, 3000, 600, 1500, 1.0, Features.VOCABULARY);
 
     private final NDManager manager;
     private final FunctionalModel model;
@@ -85,6 +104,7 @@ public final class GenreTask implements AutoCloseable {
     private final int[] testLabels;
     private final NDArray spanishX;
     private final Size size;
+    private final int dim;
 
     /**
      * Loads the data and builds the model.
@@ -99,7 +119,6 @@ public final class GenreTask implements AutoCloseable {
         this.size = size;
         Engine.getInstance().setRandomSeed((int) seed);
         Random rnd = new Random(seed);
-        HashedBagOfWords bow = new HashedBagOfWords(size.dim());
         List<BrownCorpus.Document> docs = BrownCorpus.load(data.resolve("brown"));
         List<List<List<String>>> train = new ArrayList<>();
         List<List<List<String>>> test = new ArrayList<>();
@@ -121,51 +140,65 @@ public final class GenreTask implements AutoCloseable {
                 }
             }
         }
-        List<float[]> trainX = new ArrayList<>();
+        List<List<String>> trainP = new ArrayList<>();
         List<Integer> trainY = new ArrayList<>();
-        List<float[]> tX = new ArrayList<>();
+        List<List<String>> testP = new ArrayList<>();
         List<Integer> tY = new ArrayList<>();
         for (int c = 0; c < CLASSES.size(); c++) {
             Collections.shuffle(train.get(c), rnd);
             Collections.shuffle(test.get(c), rnd);
             for (List<String> p : cap(train.get(c), size.trainPerClass())) {
-                trainX.add(bow.features(p));
+                trainP.add(p);
                 trainY.add(c);
             }
             for (List<String> p : cap(test.get(c), size.testPerClass())) {
-                tX.add(bow.features(p));
+                testP.add(p);
                 tY.add(c);
             }
         }
-        List<float[]> esX = new ArrayList<>();
+        List<List<String>> spanishP = new ArrayList<>();
         List<String> spanish = new ArrayList<>(Fortunes.load(data.resolve("fortunes-es")));
         Collections.shuffle(spanish, rnd);
         for (String s : spanish) {
             List<String> w = Tokens.words(s);
-            if (w.size() >= MIN_WORDS && esX.size() < size.spanish()) {
-                esX.add(bow.features(w.subList(0, Math.min(CHUNK, w.size()))));
+            if (w.size() >= MIN_WORDS && spanishP.size() < size.spanish()) {
+                spanishP.add(w.subList(0, Math.min(CHUNK, w.size())));
             }
         }
-        if (trainX.isEmpty() || tX.isEmpty() || esX.isEmpty()) {
+        if (trainP.isEmpty() || testP.isEmpty() || spanishP.isEmpty()) {
             throw new IOException(
                     String.format(
                             "too little data in %s: %d training, %d test, %d Spanish passages",
-                            data, trainX.size(), tX.size(), esX.size()));
+                            data, trainP.size(), testP.size(), spanishP.size()));
         }
         manager = NDManager.newBaseManager();
         // shuffle the training set once, across classes, so minibatches mix them
         List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < trainX.size(); i++) {
+        for (int i = 0; i < trainP.size(); i++) {
             order.add(i);
         }
         Collections.shuffle(order, rnd);
         // small samples (the tests' committed data) get one smaller batch size
-        int bs = Math.min(BATCH, trainX.size());
-        n = (trainX.size() / bs) * bs;
+        int bs = Math.min(BATCH, trainP.size());
+        n = (trainP.size() / bs) * bs;
+        List<List<String>> used = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            used.add(trainP.get(order.get(i)));
+        }
+        // the feature map sees the training passages only (the vocabulary is theirs)
+        Function<List<String>, float[]> features;
+        if (size.features() == Features.VOCABULARY) {
+            VocabularyFeatures v = VocabularyFeatures.fit(used, size.dim());
+            features = v::features;
+            dim = v.dim();
+        } else {
+            features = new HashedBagOfWords(size.dim())::features;
+            dim = size.dim();
+        }
         float[][] xs = new float[n][];
         long[] ys = new long[n];
         for (int i = 0; i < n; i++) {
-            xs[i] = trainX.get(order.get(i));
+            xs[i] = features.apply(used.get(i));
             ys[i] = trainY.get(order.get(i));
         }
         NDArray x = matrix(xs);
@@ -175,18 +208,22 @@ public final class GenreTask implements AutoCloseable {
             NDIndex idx = new NDIndex("{}:{}", i, i + bs);
             batches.add(new TextBatch(x.get(idx), y.get(idx)));
         }
-        testX = matrix(tX.toArray(new float[0][]));
+        float[][] tX = testP.stream().map(features).toArray(float[][]::new);
+        float[][] esX = spanishP.stream().map(features).toArray(float[][]::new);
+        testX = matrix(tX);
         testLabels = tY.stream().mapToInt(Integer::intValue).toArray();
-        spanishX = matrix(esX.toArray(new float[0][]));
+        spanishX = matrix(esX);
         block = newBlock();
         model = FunctionalModel.of(block);
         out.printf(
                 "genre task: %d training passages (%d per class at most), %d English test, %d"
-                        + " Spanish; %d hashed features, %d hidden units, %d parameters%n",
+                        + " Spanish; %s features: %d (%d hashed), %d hidden units, %d parameters%n",
                 n,
                 size.trainPerClass(),
                 testLabels.length,
                 spanishX.getShape().get(0),
+                size.features(),
+                dim,
                 size.dim(),
                 size.hidden(),
                 TensorTree.fromBlock(block).numel());
@@ -210,11 +247,11 @@ public final class GenreTask implements AutoCloseable {
     }
 
     private NDArray matrix(float[][] rows) {
-        float[] flat = new float[rows.length * size.dim()];
+        float[] flat = new float[rows.length * dim];
         for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, flat, i * size.dim(), size.dim());
+            System.arraycopy(rows[i], 0, flat, i * dim, dim);
         }
-        return manager.create(flat, new Shape(rows.length, size.dim()));
+        return manager.create(flat, new Shape(rows.length, dim));
     }
 
     private SequentialBlock newBlock() {
@@ -222,7 +259,7 @@ public final class GenreTask implements AutoCloseable {
         b.add(Linear.builder().setUnits(size.hidden()).build());
         b.add(Activation::tanh);
         b.add(Linear.builder().setUnits(CLASSES.size()).build());
-        b.initialize(manager, DataType.FLOAT32, new Shape(BATCH, size.dim()));
+        b.initialize(manager, DataType.FLOAT32, new Shape(BATCH, dim));
         return b;
     }
 

@@ -29,6 +29,15 @@ class ContinualLearningTest {
         inRange(json, "joint_floor", 0, 20);
         inRange(json, "adamw_old_avg_final", 0, 20);
         inRange(json, "laplace_old_avg_final", 0, 20);
+        // only the LoRA adapters are trained: rank r over both layers, far fewer than the base
+        JsonObject adapters = json.getAsJsonObject("adapters");
+        int rank = adapters.get("rank").getAsInt();
+        assertTrue(rank >= 1, "rank " + rank);
+        inRange(adapters, "alpha", Double.MIN_VALUE, 1e3);
+        double trainable = inRange(adapters, "trainable_params", 1, 1e9);
+        double base = inRange(adapters, "base_params", 1, 1e9);
+        assertTrue(trainable < base / 4, trainable + " adapter parameters against " + base);
+        inRange(json, "fisher_seconds", 0, 600);
         int books = json.getAsJsonArray("books").size();
         // every book but the last hands its Laplace posterior to the next through a file
         assertEquals(books - 1, json.getAsJsonArray("posterior_files").size());

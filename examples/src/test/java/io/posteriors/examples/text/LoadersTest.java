@@ -77,4 +77,31 @@ class LoadersTest {
         assertEquals(h.bucket("posterior"), new HashedBagOfWords(64).bucket("posterior"));
         assertThrows(IllegalArgumentException.class, () -> new HashedBagOfWords(0));
     }
+
+    @Test
+    void vocabularyFeatures_ownColumnsForTrainingWords_hashedColumnsForOthers() {
+        VocabularyFeatures v =
+                VocabularyFeatures.fit(List.of(List.of("the", "cat"), List.of("the", "dog")), 8);
+        assertEquals(3, v.vocabularySize());
+        assertEquals(11, v.dim());
+        assertEquals(0, v.column("the"));
+        assertEquals(2, v.column("dog"));
+        int gato = 3 + new HashedBagOfWords(8).bucket("gato");
+        assertEquals(gato, v.column("gato"));
+        // "the" twice and one unseen word: log(1 + 2) and log(1 + 1), scaled to unit length
+        float[] f = v.features(List.of("the", "gato", "the"));
+        double norm = Math.hypot(Math.log(3), Math.log(2));
+        float[] want = new float[11];
+        want[0] = (float) (Math.log(3) / norm);
+        want[gato] = (float) (Math.log(2) / norm);
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], f[i], 1e-6, "column " + i);
+        }
+        String msg =
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> VocabularyFeatures.fit(List.of(), 0))
+                        .getMessage();
+        assertTrue(msg.contains("oovBuckets") && msg.contains("0"), msg);
+    }
 }
