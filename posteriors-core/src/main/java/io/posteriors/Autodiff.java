@@ -3,7 +3,6 @@ package io.posteriors;
 import static io.posteriors.Differentiation.arraysOf;
 import static io.posteriors.Differentiation.callPerSample;
 import static io.posteriors.Differentiation.callScalar;
-import static io.posteriors.Differentiation.checkScalar;
 import static io.posteriors.Differentiation.detach;
 import static io.posteriors.Differentiation.innerProduct;
 import static io.posteriors.Differentiation.onLeaves;
@@ -118,18 +117,9 @@ public final class Autodiff {
      */
     private static <B> ValueAndGrad valueAndGradAnalyticPrior(
             ModelLogPosterior<B> m, TensorTree params, B batch) {
-        ValueAndGrad vg =
-                onLeaves(
-                        params,
-                        x -> {
-                            LogProb lp = m.applyLikelihood(x, batch);
-                            NDArray value = lp.value();
-                            checkScalar(value, "log probability");
-                            NDList g = TorchAutograd.backward(value, x.leaves());
-                            return new ValueAndGrad(
-                                    value.stopGradient(), treeLike(params, g), detach(lp.aux()));
-                        },
-                        ValueAndGrad::arrays);
+        // the likelihood alone, as a plain scalar function: the generic reverse pass
+        LogProbFn<B> likelihood = m::applyLikelihood;
+        ValueAndGrad vg = genericValueAndGrad(likelihood, params, batch, false);
         try {
             double scale = 1.0 / m.dataSize();
             m.gaussianPrior().addScaledGradient(params, vg.grad(), scale);

@@ -9,10 +9,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reports, once per log density, that its per-sample gradients took the generic path (one reverse
- * pass per sample) instead of the one-pass path, with what the first call cost and why the fast
- * path did not apply. A warning through SLF4J, so that a user whose Laplace or EKF fit is slow
- * learns the reason and the remedy from the log rather than from a profiler.
+ * Reports, once per model (or per class of function, for functions without a structure), that
+ * per-sample gradients took the generic path (one reverse pass per sample) instead of the one-pass
+ * path, with what the first call cost and why the fast path did not apply. A warning through SLF4J,
+ * so that a user whose Laplace or EKF fit is slow learns the reason and the remedy from the log
+ * rather than from a profiler.
  */
 final class SlowPathReport {
 
@@ -28,7 +29,9 @@ final class SlowPathReport {
      * Reports the first generic per-sample call of {@code f}: {@code samples} took {@code nanos}.
      */
     static <B> void report(LogProbFn<B> f, long samples, long nanos) {
-        Object key = f.structure().<Object>map(m -> m.model()).orElse(f);
+        // one report per model, or per class of function: a wrapper made afresh at every step
+        // (PerSample.perSamplify's, say) has one class, so it is reported once, not every step
+        Object key = f.structure().<Object>map(m -> m.model()).orElse(f.getClass());
         if (REPORTED.putIfAbsent(key, Boolean.TRUE) != null) {
             return;
         }
@@ -55,7 +58,7 @@ final class SlowPathReport {
                                 + " pass per sample: %d samples in %.1f ms (%.2f ms per sample),"
                                 + " because %s. A ModelLogPosterior whose model is built from"
                                 + " Linear layers and parameter-free blocks gets them from one"
-                                + " reverse pass (docs/core.md). Reported once per function.",
+                                + " reverse pass (docs/core.md). Reported once per model or function class.",
                         f.getClass().getSimpleName().isEmpty()
                                 ? "a function"
                                 : "a " + f.getClass().getSimpleName(),
