@@ -1,7 +1,6 @@
 package io.posteriors;
 
 import ai.djl.ndarray.NDArray;
-import io.posteriors.internal.Scoped;
 import io.posteriors.internal.TorchAutograd;
 
 /**
@@ -129,24 +128,10 @@ public final class GaussianPrior {
             NDArray any = params.anyLeaf();
             return Scalars.like(any, value);
         }
-        return TorchAutograd.withoutGrad(
-                () ->
-                        Scoped.one(
-                                () -> {
-                                    NDArray total = null;
-                                    double constant = 0;
-                                    for (String k : params.names()) {
-                                        NDArray s = sds.get(k);
-                                        NDArray z = params.get(k).sub(means.get(k)).div(s);
-                                        NDArray term =
-                                                z.square().sum().mul(-0.5).sub(s.log().sum());
-                                        constant += z.size() * HALF_LOG_2PI;
-                                        total = total == null ? term : total.add(term);
-                                    }
-                                    return total.sub(constant)
-                                            .mul(scale)
-                                            .toType(params.anyLeaf().getDataType(), false);
-                                }));
+        try (NDArray lp =
+                TorchAutograd.withoutGrad(() -> DiagNormal.logProb(params, means, sds, true))) {
+            return Scalars.like(lp, scale * Scalars.value(lp));
+        }
     }
 
     /**
